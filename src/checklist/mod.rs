@@ -1,0 +1,137 @@
+//! The checklist model: phases of items, each a manual step or an automated check.
+//!
+//! A [`Checklist`] is always resolved for one environment: every `${...}` variable has been
+//! replaced and every secret is known to the [`Redactor`] so that it can be masked on output.
+
+pub mod diagnostic;
+pub mod loader;
+pub mod vars;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checks::CheckSpec;
+use crate::redact::Redactor;
+
+/// A launch checklist resolved for one environment.
+#[derive(Debug, Clone)]
+pub struct Checklist {
+    pub title: String,
+    pub version: Option<String>,
+    /// The planned launch time, which drives the T-minus clock.
+    pub launch_at: Option<jiff::Timestamp>,
+    /// The file the checklist was loaded from.
+    pub path: PathBuf,
+    /// SHA-256 of the checklist file's bytes, as lowercase hex.
+    pub digest: String,
+    /// The environment this checklist was resolved for.
+    pub environment: String,
+    /// Every environment the file defines, in file order.
+    pub environments: Vec<String>,
+    pub phases: Vec<Phase>,
+    /// Masks every secret value the checklist resolved.
+    pub redactor: Arc<Redactor>,
+}
+
+/// An ordered group of items, such as "RBAC deployment".
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub id: String,
+    pub title: String,
+    pub items: Vec<Item>,
+}
+
+/// One line of the checklist.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Unique across the whole checklist.
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub severity: Severity,
+    /// Whether the item must be passed or done for a GO verdict.
+    pub required: bool,
+    /// The role that owns the item, such as "qa" or "lead".
+    pub owner: Option<String>,
+    /// Ids of items that must be satisfied before this one can run or be ticked.
+    pub depends_on: Vec<String>,
+    pub body: ItemBody,
+}
+
+/// What an item is: a step a person does, or a check golive runs.
+#[derive(Debug, Clone)]
+pub enum ItemBody {
+    Manual(ManualSteps),
+    Check(CheckDef),
+}
+
+/// The steps of a manual item and the result a person should see.
+#[derive(Debug, Clone, Default)]
+pub struct ManualSteps {
+    pub steps: Vec<String>,
+    pub expected: Option<String>,
+}
+
+/// An automated check with its scheduling settings.
+#[derive(Debug, Clone)]
+pub struct CheckDef {
+    pub spec: CheckSpec,
+    /// Time allowed for one attempt.
+    pub timeout: Duration,
+    /// Extra attempts after an error outcome; a fail outcome is never retried.
+    pub retries: u32,
+    /// Re-run period for live items; `None` runs the check once per request.
+    pub interval: Option<Duration>,
+    /// Reasons the check cannot run at all, such as a secret whose source is not set.
+    /// A non-empty list makes every run an error outcome with these reasons.
+    pub unavailable: Vec<String>,
+}
+
+/// How bad it is when an item is not satisfied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
+impl Checklist {
+    /// Iterates over every item of every phase in checklist order.
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.phases.iter().flat_map(|phase| phase.items.iter())
+    }
+
+    /// Finds an item by id.
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.items().find(|item| item.id == id)
+    }
+}
+
+impl Item {
+    pub fn is_manual(&self) -> bool {
+        matches!(self.body, ItemBody::Manual(_))
+    }
+
+    pub fn check(&self) -> Option<&CheckDef> {
+        match &self.body {
+            ItemBody::Check(check) => Some(check),
+            ItemBody::Manual(_) => None,
+        }
+    }
+}

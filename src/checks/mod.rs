@@ -1,0 +1,197 @@
+//! Check kinds and the registry that maps a kind's name to its settings and its probe.
+//!
+//! A check kind is one module with its settings (deserialised from the item's `check` table),
+//! its expectation and its probe. Adding a kind means adding its module, a variant of
+//! [`CheckSpec`] and a line in [`KINDS`] and [`parse_spec`]; nothing else changes.
+
+pub mod http;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::redact::Redactor;
+
+/// Names of every check kind, as written in a checklist's `kind = "..."`.
+pub const KINDS: &[&str] = &["http"];
+
+/// The typed settings of one check, by kind.
+#[derive(Debug, Clone)]
+pub enum CheckSpec {
+    Http(http::HttpCheck),
+}
+
+/// An error in a check's settings: where in the `check` table it is, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    /// Dotted path inside the `check` table, such as `expect.status`; empty for the table itself.
+    pub path: String,
+    pub message: String,
+}
+
+/// Parses the settings of a check of the given kind from its `check` table, with the `kind`,
+/// `timeout`, `retries` and `interval` keys already removed.
+pub fn parse_spec(kind: &str, settings: toml::Table) -> Result<CheckSpec, SpecError> {
+    match kind {
+        "http" => deserialize_settings(settings).map(CheckSpec::Http),
+        other => Err(SpecError {
+            path: "kind".into(),
+            message: format!("unknown check kind `{other}`; valid kinds: {}", KINDS.join(", ")),
+        }),
+    }
+}
+
+/// Deserialises a kind's settings, reporting the path of the first invalid field.
+pub fn deserialize_settings<T: serde::de::DeserializeOwned>(
+    settings: toml::Table,
+) -> Result<T, SpecError> {
+    let value = toml::Value::Table(settings);
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        SpecError {
+            path: if path == "." { String::new() } else { path },
+            message: err.into_inner().to_string(),
+        }
+    })
+}
+
+impl CheckSpec {
+    /// The kind's name as written in the checklist.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CheckSpec::Http(_) => "http",
+        }
+    }
+
+    /// Runs one attempt of the check. The engine applies the timeout around this call.
+    pub async fn run(&self, ctx: &ProbeContext) -> Probe {
+        match self {
+            CheckSpec::Http(check) => check.run(ctx).await,
+        }
+    }
+
+    /// The settings as label/value lines for the detail pane, secrets masked.
+    pub fn describe(&self, redactor: &Redactor) -> Vec<(String, String)> {
+        match self {
+            CheckSpec::Http(check) => check.describe(redactor),
+        }
+    }
+}
+
+/// What a probe can use: shared clients and the secret masker.
+#[derive(Clone)]
+pub struct ProbeContext {
+    pub redactor: Arc<Redactor>,
+    /// The timeout of one attempt, for probes that pass it on to their clients.
+    pub timeout: Duration,
+    /// Maximum number of response body bytes a probe reads.
+    pub body_limit: usize,
+}
+
+/// The outcome of one evaluation of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The system answered and met every expectation.
+    Pass,
+    /// The system answered and missed an expectation.
+    Fail,
+    /// The check could not be evaluated: DNS, refused connection, timeout, bad settings.
+    Error,
+    /// A dependency is not satisfied, so the check did not run.
+    Blocked,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Error => "error",
+            Outcome::Blocked => "blocked",
+        }
+    }
+}
+
+/// What a probe returns: the outcome, a one-line summary and the evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Probe {
+    pub outcome: Outcome,
+    /// One line saying why, such as "status 503, expected 200".
+    pub summary: String,
+    pub evidence: Evidence,
+}
+
+/// Evidence of one evaluation. All text in it is already masked and terminal-safe.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The request as sent, one line per part (method and URL, then headers), secrets masked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    /// The start of the response body, bounded and sanitised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_excerpt: Option<String>,
+    /// Time from sending the request to the end of the read body, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Each expectation with what was seen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<Assertion>,
+    /// Free-form notes, such as "redirected 2 times" or the reason for an error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One expectation and how the observed value compared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assertion {
+    /// What was checked, such as `status` or `json $.status`.
+    pub subject: String,
+    pub expected: String,
+    pub actual: String,
+    pub passed: bool,
+}
+
+impl Probe {
+    pub fn error(summary: impl Into<String>) -> Self {
+        Probe { outcome: Outcome::Error, summary: summary.into(), evidence: Evidence::default() }
+    }
+
+    /// Builds a pass or fail from the evidence's assertions: fail names the first missed one.
+    pub fn from_assertions(evidence: Evidence) -> Self {
+        match evidence.assertions.iter().find(|assertion| !assertion.passed) {
+            Some(missed) => Probe {
+                outcome: Outcome::Fail,
+                summary: format!(
+                    "{}: expected {}, got {}",
+                    missed.subject, missed.expected, missed.actual
+                ),
+                evidence,
+            },
+            None => Probe {
+                outcome: Outcome::Pass,
+                summary: format!("{} expectations met", evidence.assertions.len()),
+                evidence,
+            },
+        }
+    }
+}
+
+/// The result of a check as the engine reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub item_id: String,
+    pub outcome: Outcome,
+    pub summary: String,
+    pub evidence: Evidence,
+    pub started_at: jiff::Timestamp,
+    /// Wall time of all attempts, in milliseconds.
+    pub elapsed_ms: u64,
+    /// Number of attempts made, 1 when the first one decided.
+    pub attempts: u32,
+}

@@ -1,0 +1,183 @@
+//! User settings from `config.toml`: identity, theme, engine limits, journal and log locations.
+//!
+//! Looked up in this order, first found wins: `--config PATH`, `./config.toml`,
+//! `$XDG_CONFIG_HOME/golive/config.toml` (usually `~/.config/golive/config.toml`). With none of
+//! them, the documented defaults apply.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// All user settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub identity: Identity,
+    pub ui: UiSettings,
+    pub engine: EngineSettings,
+    pub paths: Paths,
+    /// Where the settings were read from; `None` when the defaults apply.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+/// Who is at the keyboard, recorded with every manual event.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Identity {
+    pub name: String,
+    pub email: String,
+}
+
+/// Settings of the terminal interface.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSettings {
+    /// Theme name (a file `themes/NAME.toml`) or a path to a theme file.
+    pub theme: String,
+    /// Redraw period of the clocks, in milliseconds.
+    pub tick_ms: u64,
+}
+
+/// Limits of the check engine.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSettings {
+    /// Maximum number of checks in flight at once.
+    pub concurrency: usize,
+    /// Timeout of one check attempt when the item sets none.
+    #[serde(with = "crate::duration::serde_friendly")]
+    pub timeout: Duration,
+    /// Maximum number of response body bytes a check reads.
+    pub body_limit: usize,
+}
+
+/// Where golive keeps its files.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Paths {
+    /// Folder of session journals; default `$XDG_DATA_HOME/golive/journals`.
+    pub journal_dir: Option<PathBuf>,
+    /// Log file; default `$XDG_STATE_HOME/golive/golive.log`.
+    pub log_file: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            identity: Identity::default(),
+            ui: UiSettings::default(),
+            engine: EngineSettings::default(),
+            paths: Paths::default(),
+            source: None,
+        }
+    }
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        UiSettings { theme: "dark".into(), tick_ms: 1000 }
+    }
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings { concurrency: 32, timeout: Duration::from_secs(10), body_limit: 64 * 1024 }
+    }
+}
+
+/// A settings file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read settings file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid settings file {path}:{line}:{column}: {message}")]
+    Invalid { path: PathBuf, line: usize, column: usize, message: String },
+}
+
+impl Settings {
+    /// Loads the settings from `explicit` when given, else from the first file found in the
+    /// lookup order, else the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Settings, SettingsError> {
+        let path = match explicit {
+            Some(path) => Some(path.to_path_buf()),
+            None => Self::candidates().into_iter().find(|path| path.is_file()),
+        };
+        let Some(path) = path else {
+            return Ok(Settings::default());
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| SettingsError::Read { path: path.clone(), source })?;
+        let mut settings: Settings = toml::from_str(&text).map_err(|err| {
+            let (line, column) = err
+                .span()
+                .map(|span| line_column(&text, span.start))
+                .unwrap_or((1, 1));
+            SettingsError::Invalid {
+                path: path.clone(),
+                line,
+                column,
+                message: err.message().to_string(),
+            }
+        })?;
+        if settings.engine.concurrency == 0 {
+            return Err(SettingsError::Invalid {
+                path,
+                line: 1,
+                column: 1,
+                message: "engine.concurrency must be at least 1".into(),
+            });
+        }
+        settings.source = Some(path);
+        Ok(settings)
+    }
+
+    fn candidates() -> Vec<PathBuf> {
+        let mut paths = vec![PathBuf::from("config.toml")];
+        if let Some(dir) = dirs::config_dir() {
+            paths.push(dir.join("golive").join("config.toml"));
+        }
+        paths
+    }
+
+    /// The actor string for manual events: `name <email>`, or whichever part is set.
+    pub fn actor(&self) -> Option<String> {
+        let name = self.identity.name.trim();
+        let email = self.identity.email.trim();
+        match (name.is_empty(), email.is_empty()) {
+            (false, false) => Some(format!("{name} <{email}>")),
+            (false, true) => Some(name.to_string()),
+            (true, false) => Some(email.to_string()),
+            (true, true) => None,
+        }
+    }
+
+    /// The journal folder, defaulting to the XDG data folder.
+    pub fn journal_dir(&self) -> PathBuf {
+        self.paths.journal_dir.clone().unwrap_or_else(|| {
+            dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("golive").join("journals")
+        })
+    }
+
+    /// The log file, defaulting to the XDG state folder.
+    pub fn log_file(&self) -> PathBuf {
+        self.paths.log_file.clone().unwrap_or_else(|| {
+            dirs::state_dir()
+                .or_else(dirs::data_local_dir)
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("golive")
+                .join("golive.log")
+        })
+    }
+}
+
+/// Converts a byte offset into a 1-based line and column (columns count characters).
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}

@@ -1,0 +1,1 @@
+//! A journal kept in a local JSON Lines file.

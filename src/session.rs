@@ -1,0 +1,374 @@
+//! Session state: the fold of journal events and check results into each item's status, the
+//! counts and the go/no-go verdict. Front ends read it; nothing here touches a terminal.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::checklist::{Checklist, Item};
+use crate::checks::{CheckResult, Outcome};
+use crate::journal::{Event, EventKind};
+
+/// Number of past results kept per item for the latency sparkline.
+pub const HISTORY_LEN: usize = 60;
+
+/// What an item looks like right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Not run or not ticked yet.
+    Pending,
+    /// A check attempt is in flight.
+    Running,
+    /// A check met every expectation.
+    Pass,
+    /// A check's system answered wrongly.
+    Fail,
+    /// A check could not be evaluated.
+    Error,
+    /// A dependency is not satisfied.
+    Blocked,
+    /// A person ticked a manual item.
+    Done,
+    /// A person marked a manual item failed.
+    Failed,
+}
+
+impl Status {
+    /// The word shown beside the symbol, so that status never depends on colour alone.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Blocked => "blocked",
+            Status::Done => "done",
+            Status::Failed => "failed",
+        }
+    }
+
+    /// A one-character symbol that differs for every status.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Status::Pending => "·",
+            Status::Running => "↻",
+            Status::Pass => "✔",
+            Status::Fail => "✘",
+            Status::Error => "!",
+            Status::Blocked => "⊘",
+            Status::Done => "☑",
+            Status::Failed => "☒",
+        }
+    }
+
+    /// Whether the item counts as satisfied for dependencies and the verdict.
+    pub fn is_satisfied(self) -> bool {
+        matches!(self, Status::Pass | Status::Done)
+    }
+}
+
+impl From<Outcome> for Status {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Pass => Status::Pass,
+            Outcome::Fail => Status::Fail,
+            Outcome::Error => Status::Error,
+            Outcome::Blocked => Status::Blocked,
+        }
+    }
+}
+
+/// A person's mark on a manual item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManualMark {
+    pub done: bool,
+    pub actor: String,
+    pub at: jiff::Timestamp,
+}
+
+/// A note a person attached to an item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Note {
+    pub actor: String,
+    pub at: jiff::Timestamp,
+    pub text: String,
+}
+
+/// One past check result, for trends.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HistoryPoint {
+    pub at: jiff::Timestamp,
+    pub outcome: Outcome,
+    pub latency_ms: Option<u64>,
+}
+
+/// The last outcome a journal recorded for a check, shown until the check runs again.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedOutcome {
+    pub outcome: Outcome,
+    pub summary: String,
+    pub at: jiff::Timestamp,
+}
+
+/// Everything known about one item in this session.
+#[derive(Debug, Clone, Default)]
+pub struct ItemState {
+    pub mark: Option<ManualMark>,
+    /// The latest result from the engine in this process.
+    pub result: Option<CheckResult>,
+    /// The latest outcome found in the journal, which may come from an earlier process.
+    pub recorded: Option<RecordedOutcome>,
+    pub running: bool,
+    pub history: VecDeque<HistoryPoint>,
+    pub notes: Vec<Note>,
+}
+
+/// Number of items in each status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub total: usize,
+    pub pending: usize,
+    pub running: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub blocked: usize,
+    pub done: usize,
+    pub failed: usize,
+}
+
+/// One reason the verdict is NO-GO.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Blocker {
+    pub item_id: String,
+    pub title: String,
+    pub status: Status,
+}
+
+/// The live go/no-go decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub go: bool,
+    /// Required items that are not satisfied, in checklist order.
+    pub blockers: Vec<Blocker>,
+}
+
+/// Why a manual action was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    #[error("no item with id `{0}`")]
+    UnknownItem(String),
+    #[error("`{0}` is an automated check: press r to re-run it instead")]
+    NotManual(String),
+    #[error("`{item}` is blocked: it depends on {}", .waiting_for.join(", "))]
+    Blocked { item: String, waiting_for: Vec<String> },
+}
+
+/// The state of a launch session over one checklist.
+#[derive(Debug, Clone)]
+pub struct Session {
+    checklist: Arc<Checklist>,
+    states: HashMap<String, ItemState>,
+}
+
+impl Session {
+    pub fn new(checklist: Arc<Checklist>) -> Self {
+        let states = checklist.items().map(|item| (item.id.clone(), ItemState::default())).collect();
+        Session { checklist, states }
+    }
+
+    pub fn checklist(&self) -> &Arc<Checklist> {
+        &self.checklist
+    }
+
+    /// Replays one journal event. Events naming items the checklist no longer has are ignored.
+    pub fn apply_event(&mut self, event: &Event) {
+        match &event.kind {
+            EventKind::SessionStarted { .. } => {}
+            EventKind::Ticked { item } | EventKind::MarkedFailed { item } => {
+                let done = matches!(event.kind, EventKind::Ticked { .. });
+                if let Some(state) = self.states.get_mut(item) {
+                    state.mark =
+                        Some(ManualMark { done, actor: event.actor.clone(), at: event.at });
+                }
+            }
+            EventKind::Unticked { item } => {
+                if let Some(state) = self.states.get_mut(item) {
+                    state.mark = None;
+                }
+            }
+            EventKind::Note { item, text } => {
+                if let Some(state) = self.states.get_mut(item) {
+                    state.notes.push(Note {
+                        actor: event.actor.clone(),
+                        at: event.at,
+                        text: text.clone(),
+                    });
+                }
+            }
+            EventKind::CheckOutcome { item, outcome, summary } => {
+                if let Some(state) = self.states.get_mut(item) {
+                    state.recorded = Some(RecordedOutcome {
+                        outcome: *outcome,
+                        summary: summary.clone(),
+                        at: event.at,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Marks a check as in flight.
+    pub fn mark_running(&mut self, item_id: &str) {
+        if let Some(state) = self.states.get_mut(item_id) {
+            state.running = true;
+        }
+    }
+
+    /// Applies a check result. Returns the journal event to append when the outcome differs
+    /// from the last recorded one, so that the journal holds changes and not every repeat.
+    pub fn apply_result(&mut self, result: CheckResult) -> Option<EventKind> {
+        let state = self.states.get_mut(&result.item_id)?;
+        state.running = false;
+        state.history.push_back(HistoryPoint {
+            at: result.started_at,
+            outcome: result.outcome,
+            latency_ms: result.evidence.latency_ms,
+        });
+        while state.history.len() > HISTORY_LEN {
+            state.history.pop_front();
+        }
+        let changed = state.recorded.as_ref().is_none_or(|recorded| {
+            recorded.outcome != result.outcome || recorded.summary != result.summary
+        });
+        let event = changed.then(|| EventKind::CheckOutcome {
+            item: result.item_id.clone(),
+            outcome: result.outcome,
+            summary: result.summary.clone(),
+        });
+        state.recorded = Some(RecordedOutcome {
+            outcome: result.outcome,
+            summary: result.summary.clone(),
+            at: result.started_at,
+        });
+        state.result = Some(result);
+        event
+    }
+
+    pub fn state(&self, item_id: &str) -> Option<&ItemState> {
+        self.states.get(item_id)
+    }
+
+    /// The status of an item, derived from marks, results and dependencies.
+    pub fn status(&self, item_id: &str) -> Status {
+        let Some(state) = self.states.get(item_id) else {
+            return Status::Pending;
+        };
+        let Some(item) = self.checklist.item(item_id) else {
+            return Status::Pending;
+        };
+        if item.is_manual() {
+            return match &state.mark {
+                Some(mark) if mark.done => Status::Done,
+                Some(_) => Status::Failed,
+                None if !self.unmet_dependencies(item).is_empty() => Status::Blocked,
+                None => Status::Pending,
+            };
+        }
+        if state.running {
+            return Status::Running;
+        }
+        match &state.recorded {
+            Some(recorded) => recorded.outcome.into(),
+            None if !self.unmet_dependencies(item).is_empty() => Status::Blocked,
+            None => Status::Pending,
+        }
+    }
+
+    /// Ids of the item's dependencies that are not satisfied, in the order declared.
+    pub fn unmet_dependencies(&self, item: &Item) -> Vec<String> {
+        item.depends_on
+            .iter()
+            .filter(|dependency| !self.status(dependency).is_satisfied())
+            .cloned()
+            .collect()
+    }
+
+    /// Ids of every satisfied item.
+    pub fn satisfied(&self) -> BTreeSet<String> {
+        self.checklist
+            .items()
+            .filter(|item| self.status(&item.id).is_satisfied())
+            .map(|item| item.id.clone())
+            .collect()
+    }
+
+    /// Checks that a manual action on the item is allowed, returning the item.
+    pub fn check_manual_action(&self, item_id: &str) -> Result<&Item, ActionError> {
+        let item = self
+            .checklist
+            .item(item_id)
+            .ok_or_else(|| ActionError::UnknownItem(item_id.to_string()))?;
+        if !item.is_manual() {
+            return Err(ActionError::NotManual(item_id.to_string()));
+        }
+        let waiting_for = self.unmet_dependencies(item);
+        if !waiting_for.is_empty() {
+            return Err(ActionError::Blocked { item: item_id.to_string(), waiting_for });
+        }
+        Ok(item)
+    }
+
+    /// Counts items by status over the whole checklist.
+    pub fn counts(&self) -> Counts {
+        self.count_items(self.checklist.items())
+    }
+
+    /// Counts items by status over one phase.
+    pub fn phase_counts(&self, phase_index: usize) -> Counts {
+        match self.checklist.phases.get(phase_index) {
+            Some(phase) => self.count_items(phase.items.iter()),
+            None => Counts::default(),
+        }
+    }
+
+    fn count_items<'a>(&self, items: impl Iterator<Item = &'a Item>) -> Counts {
+        let mut counts = Counts::default();
+        for item in items {
+            counts.total += 1;
+            let slot = match self.status(&item.id) {
+                Status::Pending => &mut counts.pending,
+                Status::Running => &mut counts.running,
+                Status::Pass => &mut counts.pass,
+                Status::Fail => &mut counts.fail,
+                Status::Error => &mut counts.error,
+                Status::Blocked => &mut counts.blocked,
+                Status::Done => &mut counts.done,
+                Status::Failed => &mut counts.failed,
+            };
+            *slot += 1;
+        }
+        counts
+    }
+
+    /// GO only when every required item is satisfied.
+    pub fn verdict(&self) -> Verdict {
+        let blockers: Vec<Blocker> = self
+            .checklist
+            .items()
+            .filter(|item| item.required)
+            .filter_map(|item| {
+                let status = self.status(&item.id);
+                (!status.is_satisfied()).then(|| Blocker {
+                    item_id: item.id.clone(),
+                    title: item.title.clone(),
+                    status,
+                })
+            })
+            .collect();
+        Verdict { go: blockers.is_empty(), blockers }
+    }
+}
