@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// All user settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub identity: Identity,
@@ -63,27 +63,22 @@ pub struct Paths {
     pub log_file: Option<PathBuf>,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            identity: Identity::default(),
-            ui: UiSettings::default(),
-            engine: EngineSettings::default(),
-            paths: Paths::default(),
-            source: None,
-        }
-    }
-}
-
 impl Default for UiSettings {
     fn default() -> Self {
-        UiSettings { theme: "dark".into(), tick_ms: 1000 }
+        UiSettings {
+            theme: "dark".into(),
+            tick_ms: 1000,
+        }
     }
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        EngineSettings { concurrency: 32, timeout: Duration::from_secs(10), body_limit: 64 * 1024 }
+        EngineSettings {
+            concurrency: 32,
+            timeout: Duration::from_secs(10),
+            body_limit: 64 * 1024,
+        }
     }
 }
 
@@ -91,9 +86,17 @@ impl Default for EngineSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("cannot read settings file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid settings file {path}:{line}:{column}: {message}")]
-    Invalid { path: PathBuf, line: usize, column: usize, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
 impl Settings {
@@ -107,8 +110,10 @@ impl Settings {
         let Some(path) = path else {
             return Ok(Settings::default());
         };
-        let text = std::fs::read_to_string(&path)
-            .map_err(|source| SettingsError::Read { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| SettingsError::Read {
+            path: path.clone(),
+            source,
+        })?;
         let mut settings: Settings = toml::from_str(&text).map_err(|err| {
             let (line, column) = err
                 .span()
@@ -156,7 +161,10 @@ impl Settings {
     /// The journal folder, defaulting to the XDG data folder.
     pub fn journal_dir(&self) -> PathBuf {
         self.paths.journal_dir.clone().unwrap_or_else(|| {
-            dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("golive").join("journals")
+            dirs::data_dir()
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("golive")
+                .join("journals")
         })
     }
 

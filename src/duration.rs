@@ -8,7 +8,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let signed: jiff::SignedDuration = text.trim().parse().map_err(|err| {
         format!("invalid duration `{text}` ({err}); write it like `500ms`, `10s`, `5m` or `1h 30m`")
     })?;
-    Duration::try_from(signed).map_err(|_| format!("invalid duration `{text}`: must not be negative"))
+    Duration::try_from(signed)
+        .map_err(|_| format!("invalid duration `{text}`: must not be negative"))
 }
 
 /// Formats a duration the way [`parse_duration`] reads it, such as `1m 30s`.
@@ -43,7 +44,9 @@ pub mod serde_friendly_option {
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
         match Option::<String>::deserialize(deserializer)? {
-            Some(text) => super::parse_duration(&text).map(Some).map_err(serde::de::Error::custom),
+            Some(text) => super::parse_duration(&text)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
             None => Ok(None),
         }
     }

@@ -32,7 +32,8 @@ impl Redactor {
             return;
         }
         self.secrets.push(secret.to_string());
-        self.secrets.sort_by_key(|known| std::cmp::Reverse(known.len()));
+        self.secrets
+            .sort_by_key(|known| std::cmp::Reverse(known.len()));
     }
 
     /// Returns the text with every registered secret masked.
@@ -60,7 +61,9 @@ impl Redactor {
 /// Whether a header carries credentials by its name alone.
 pub fn is_sensitive_header(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    SENSITIVE_HEADERS.contains(&lower.as_str()) || lower.contains("token") || lower.contains("secret")
+    SENSITIVE_HEADERS.contains(&lower.as_str())
+        || lower.contains("token")
+        || lower.contains("secret")
 }
 
 #[cfg(test)]

@@ -164,7 +164,10 @@ pub enum ActionError {
     #[error("`{0}` is an automated check: press r to re-run it instead")]
     NotManual(String),
     #[error("`{item}` is blocked: it depends on {}", .waiting_for.join(", "))]
-    Blocked { item: String, waiting_for: Vec<String> },
+    Blocked {
+        item: String,
+        waiting_for: Vec<String>,
+    },
 }
 
 /// The state of a launch session over one checklist.
@@ -172,12 +175,44 @@ pub enum ActionError {
 pub struct Session {
     checklist: Arc<Checklist>,
     states: HashMap<String, ItemState>,
+    /// Item id to (phase index, item index), so that lookups stay constant-time on large
+    /// checklists.
+    index: HashMap<String, (usize, usize)>,
 }
 
 impl Session {
     pub fn new(checklist: Arc<Checklist>) -> Self {
-        let states = checklist.items().map(|item| (item.id.clone(), ItemState::default())).collect();
-        Session { checklist, states }
+        let states = checklist
+            .items()
+            .map(|item| (item.id.clone(), ItemState::default()))
+            .collect();
+        let index = checklist
+            .phases
+            .iter()
+            .enumerate()
+            .flat_map(|(phase_index, phase)| {
+                phase
+                    .items
+                    .iter()
+                    .enumerate()
+                    .map(move |(item_index, item)| (item.id.clone(), (phase_index, item_index)))
+            })
+            .collect();
+        Session {
+            checklist,
+            states,
+            index,
+        }
+    }
+
+    /// Finds an item of the checklist by id.
+    pub fn item(&self, item_id: &str) -> Option<&Item> {
+        let &(phase_index, item_index) = self.index.get(item_id)?;
+        self.checklist
+            .phases
+            .get(phase_index)?
+            .items
+            .get(item_index)
     }
 
     pub fn checklist(&self) -> &Arc<Checklist> {
@@ -191,8 +226,11 @@ impl Session {
             EventKind::Ticked { item } | EventKind::MarkedFailed { item } => {
                 let done = matches!(event.kind, EventKind::Ticked { .. });
                 if let Some(state) = self.states.get_mut(item) {
-                    state.mark =
-                        Some(ManualMark { done, actor: event.actor.clone(), at: event.at });
+                    state.mark = Some(ManualMark {
+                        done,
+                        actor: event.actor.clone(),
+                        at: event.at,
+                    });
                 }
             }
             EventKind::Unticked { item } => {
@@ -209,7 +247,11 @@ impl Session {
                     });
                 }
             }
-            EventKind::CheckOutcome { item, outcome, summary } => {
+            EventKind::CheckOutcome {
+                item,
+                outcome,
+                summary,
+            } => {
                 if let Some(state) = self.states.get_mut(item) {
                     state.recorded = Some(RecordedOutcome {
                         outcome: *outcome,
@@ -241,9 +283,12 @@ impl Session {
         while state.history.len() > HISTORY_LEN {
             state.history.pop_front();
         }
-        let changed = state.recorded.as_ref().is_none_or(|recorded| {
-            recorded.outcome != result.outcome || recorded.summary != result.summary
-        });
+        // Only an outcome change is journaled: a failing check's summary carries the observed
+        // value, which differs on nearly every run.
+        let changed = state
+            .recorded
+            .as_ref()
+            .is_none_or(|recorded| recorded.outcome != result.outcome);
         let event = changed.then(|| EventKind::CheckOutcome {
             item: result.item_id.clone(),
             outcome: result.outcome,
@@ -262,12 +307,22 @@ impl Session {
         self.states.get(item_id)
     }
 
-    /// The status of an item, derived from marks, results and dependencies.
+    /// The status of an item, derived from marks, results and dependencies. A check in flight
+    /// is [`Status::Running`].
     pub fn status(&self, item_id: &str) -> Status {
+        match self.states.get(item_id) {
+            Some(state) if state.running => Status::Running,
+            _ => self.settled_status(item_id),
+        }
+    }
+
+    /// The status of an item ignoring a run in flight, so that a passing live check stays
+    /// satisfied while it re-runs. Dependencies, counts of satisfied items and the verdict use it.
+    pub fn settled_status(&self, item_id: &str) -> Status {
         let Some(state) = self.states.get(item_id) else {
             return Status::Pending;
         };
-        let Some(item) = self.checklist.item(item_id) else {
+        let Some(item) = self.item(item_id) else {
             return Status::Pending;
         };
         if item.is_manual() {
@@ -277,9 +332,6 @@ impl Session {
                 None if !self.unmet_dependencies(item).is_empty() => Status::Blocked,
                 None => Status::Pending,
             };
-        }
-        if state.running {
-            return Status::Running;
         }
         match &state.recorded {
             Some(recorded) => recorded.outcome.into(),
@@ -292,7 +344,7 @@ impl Session {
     pub fn unmet_dependencies(&self, item: &Item) -> Vec<String> {
         item.depends_on
             .iter()
-            .filter(|dependency| !self.status(dependency).is_satisfied())
+            .filter(|dependency| !self.settled_status(dependency).is_satisfied())
             .cloned()
             .collect()
     }
@@ -301,7 +353,7 @@ impl Session {
     pub fn satisfied(&self) -> BTreeSet<String> {
         self.checklist
             .items()
-            .filter(|item| self.status(&item.id).is_satisfied())
+            .filter(|item| self.settled_status(&item.id).is_satisfied())
             .map(|item| item.id.clone())
             .collect()
     }
@@ -309,7 +361,6 @@ impl Session {
     /// Checks that a manual action on the item is allowed, returning the item.
     pub fn check_manual_action(&self, item_id: &str) -> Result<&Item, ActionError> {
         let item = self
-            .checklist
             .item(item_id)
             .ok_or_else(|| ActionError::UnknownItem(item_id.to_string()))?;
         if !item.is_manual() {
@@ -317,7 +368,10 @@ impl Session {
         }
         let waiting_for = self.unmet_dependencies(item);
         if !waiting_for.is_empty() {
-            return Err(ActionError::Blocked { item: item_id.to_string(), waiting_for });
+            return Err(ActionError::Blocked {
+                item: item_id.to_string(),
+                waiting_for,
+            });
         }
         Ok(item)
     }
@@ -361,7 +415,7 @@ impl Session {
             .items()
             .filter(|item| item.required)
             .filter_map(|item| {
-                let status = self.status(&item.id);
+                let status = self.settled_status(&item.id);
                 (!status.is_satisfied()).then(|| Blocker {
                     item_id: item.id.clone(),
                     title: item.title.clone(),
@@ -369,6 +423,9 @@ impl Session {
                 })
             })
             .collect();
-        Verdict { go: blockers.is_empty(), blockers }
+        Verdict {
+            go: blockers.is_empty(),
+            blockers,
+        }
     }
 }

@@ -37,7 +37,10 @@ pub fn parse_spec(kind: &str, settings: toml::Table) -> Result<CheckSpec, SpecEr
         "http" => deserialize_settings(settings).map(CheckSpec::Http),
         other => Err(SpecError {
             path: "kind".into(),
-            message: format!("unknown check kind `{other}`; valid kinds: {}", KINDS.join(", ")),
+            message: format!(
+                "unknown check kind `{other}`; valid kinds: {}",
+                KINDS.join(", ")
+            ),
         }),
     }
 }
@@ -159,12 +162,20 @@ pub struct Assertion {
 
 impl Probe {
     pub fn error(summary: impl Into<String>) -> Self {
-        Probe { outcome: Outcome::Error, summary: summary.into(), evidence: Evidence::default() }
+        Probe {
+            outcome: Outcome::Error,
+            summary: summary.into(),
+            evidence: Evidence::default(),
+        }
     }
 
     /// Builds a pass or fail from the evidence's assertions: fail names the first missed one.
     pub fn from_assertions(evidence: Evidence) -> Self {
-        match evidence.assertions.iter().find(|assertion| !assertion.passed) {
+        match evidence
+            .assertions
+            .iter()
+            .find(|assertion| !assertion.passed)
+        {
             Some(missed) => Probe {
                 outcome: Outcome::Fail,
                 summary: format!(

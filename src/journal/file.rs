@@ -1,1 +1,588 @@
 //! A journal kept in a local JSON Lines file.
+//!
+//! Every line is one [`Event`] as JSON (the kind's fields flattened next to `seq`, `at` and
+//! `actor`), ended by `\n`. The hash chain is described in the [parent module](super).
+//!
+//! Durability and safety rules of the file:
+//!
+//! - [`FileJournal::append`] writes the whole line to a file opened with `O_APPEND`, then calls
+//!   `sync_data` before it returns, so an acknowledged event survives a crash of golive. It
+//!   also survives a crash of the machine as far as the disk honours `fsync`.
+//! - Existing content is never rewritten. The one exception is a torn last line, left by a
+//!   crash during a write: opening the journal copies its bytes to `<file>.torn-<UTC time>` and
+//!   truncates the file to the last complete line.
+//! - Any other damage (an unparsable line before the last, a broken hash chain, a gap in `seq`)
+//!   makes opening fail with [`JournalError::Damaged`] and leaves the file as it is.
+//! - An open journal holds an exclusive advisory lock (`flock` on Unix) on its file, so two
+//!   golive processes cannot interleave writes to one journal.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use super::{ChainError, compute_hash, verify_chain};
+use super::{Event, EventKind, GENESIS_HASH, Journal, JournalError};
+use crate::checklist::Checklist;
+
+/// Number of hex characters of the checklist path's SHA-256 in a journal's file name.
+const PATH_HASH_LEN: usize = 8;
+
+/// Number of numbered names tried for a set-aside journal or a torn-line copy when names with
+/// the same timestamp already exist.
+const MAX_NAME_ATTEMPTS: u32 = 100;
+
+/// Number of times opening retries when the file was renamed between opening and locking it.
+const MAX_OPEN_ATTEMPTS: u32 = 3;
+
+/// A journal in a JSON Lines file, locked for as long as the value lives.
+#[derive(Debug)]
+pub struct FileJournal {
+    path: PathBuf,
+    /// Opened for reading and appending, holding the exclusive lock.
+    file: File,
+    events: Vec<Event>,
+    warnings: Vec<String>,
+    /// Set when an append failed part-way, because the file may then end in a partial line
+    /// that only the torn-line recovery of the next open can remove.
+    poisoned: bool,
+}
+
+/// The events of a journal file as read without modifying or locking it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalContents {
+    pub events: Vec<Event>,
+    /// Problems that did not stop the read, such as a torn last line that was skipped.
+    pub warnings: Vec<String>,
+}
+
+/// The result of parsing a journal file's bytes.
+struct Parsed {
+    events: Vec<Event>,
+    /// The last line when it is torn: its 1-based line number and its byte offset.
+    torn: Option<TornLine>,
+}
+
+struct TornLine {
+    line: usize,
+    offset: usize,
+}
+
+/// Returns the journal file for a checklist in `dir`: the checklist's file stem, the first
+/// 8 hex characters of the SHA-256 of its canonical absolute path, and its environment, such
+/// as `authbridge-launch-1a2b3c4d-staging.jsonl`.
+///
+/// Characters other than ASCII letters, digits, `.`, `_` and `-` in the stem and environment
+/// become `-`. The path is canonicalised when the file exists; otherwise it is only made
+/// absolute.
+pub fn path_for(dir: &Path, checklist: &Checklist) -> PathBuf {
+    let absolute = absolute_checklist_path(&checklist.path);
+    let stem = checklist
+        .path
+        .file_stem()
+        .map(|stem| file_name_part(&stem.to_string_lossy()))
+        .filter(|stem| !stem.is_empty())
+        .unwrap_or_else(|| "checklist".to_string());
+    let path_hash = hex::encode(Sha256::digest(absolute.as_os_str().as_encoded_bytes()));
+    let environment = file_name_part(&checklist.environment);
+    dir.join(format!(
+        "{stem}-{}-{environment}.jsonl",
+        &path_hash[..PATH_HASH_LEN]
+    ))
+}
+
+/// Opens the journal of a checklist in `dir`, creating `dir` and the file as needed.
+///
+/// An existing journal is loaded, verified and resumed. With `new_session`, an existing file
+/// is first renamed to `<name>-<UTC time>.jsonl` (kept, never deleted), even when it is
+/// damaged, and a fresh journal starts. A fresh journal's first event is
+/// [`EventKind::SessionStarted`], appended by `actor`.
+///
+/// # Errors
+///
+/// [`JournalError::Locked`] when another process has the journal open,
+/// [`JournalError::Mismatch`] when the journal was started for another environment,
+/// [`JournalError::Damaged`] for damage other than a torn last line, and
+/// [`JournalError::Io`] for file system failures. A changed checklist digest is only a
+/// warning in [`Journal::warnings`].
+pub fn open(
+    dir: &Path,
+    checklist: &Checklist,
+    new_session: bool,
+    actor: &str,
+) -> Result<FileJournal, JournalError> {
+    fs::create_dir_all(dir).map_err(|source| io_error("create the folder of", dir, source))?;
+    let path = path_for(dir, checklist);
+    if new_session {
+        set_aside(&path)?;
+    }
+    let loaded = Loaded::read(&path, true)?;
+    let absolute = absolute_checklist_path(&checklist.path)
+        .to_string_lossy()
+        .into_owned();
+    // Checked before the torn-line recovery, so that a rejected journal is left untouched.
+    let session_warnings = check_session_start(&path, checklist, &absolute, &loaded.events)?;
+    let mut journal = loaded.recover()?;
+    journal.warnings.extend(session_warnings);
+    if journal.events.is_empty() {
+        journal.append(
+            actor,
+            EventKind::SessionStarted {
+                checklist: absolute,
+                digest: checklist.digest.clone(),
+                environment: checklist.environment.clone(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+        )?;
+        sync_parent(&path);
+    }
+    Ok(journal)
+}
+
+/// Checks that a resumed journal starts with a `SessionStarted` event for the checklist's
+/// environment, and returns warnings when the checklist's path or digest changed since.
+fn check_session_start(
+    path: &Path,
+    checklist: &Checklist,
+    absolute: &str,
+    events: &[Event],
+) -> Result<Vec<String>, JournalError> {
+    let mut warnings = Vec::new();
+    match events.first().map(|event| &event.kind) {
+        None => {}
+        Some(EventKind::SessionStarted {
+            checklist: started_path,
+            digest,
+            environment,
+            ..
+        }) => {
+            if *environment != checklist.environment {
+                return Err(JournalError::Mismatch {
+                    path: path.display().to_string(),
+                    reason: format!(
+                        "it was started for environment `{environment}`, not `{}`",
+                        checklist.environment
+                    ),
+                });
+            }
+            if started_path != absolute {
+                warnings.push(format!(
+                    "journal {} was started for checklist {started_path}, now opened for \
+                     {absolute}",
+                    path.display()
+                ));
+            }
+            if *digest != checklist.digest {
+                warnings.push(format!(
+                    "checklist {absolute} changed since the session started (digest {} then, \
+                     {} now); the journal continues",
+                    short_digest(digest),
+                    short_digest(&checklist.digest)
+                ));
+            }
+        }
+        Some(other) => {
+            return Err(JournalError::Damaged {
+                path: path.display().to_string(),
+                line: 1,
+                reason: format!(
+                    "the first event is {}, expected session_started",
+                    kind_name(other)
+                ),
+            });
+        }
+    }
+    Ok(warnings)
+}
+
+/// Opens an existing journal file for appending: loads it, verifies the chain, recovers a torn
+/// last line and takes the lock. Unlike [`open`], it checks nothing about the checklist and
+/// appends no `SessionStarted` event.
+///
+/// # Errors
+///
+/// As [`open`], and [`JournalError::Io`] when the file does not exist.
+pub fn open_path(path: &Path) -> Result<FileJournal, JournalError> {
+    Loaded::read(path, false)?.recover()
+}
+
+/// Reads and verifies a journal file without locking or changing it, for verifiers and
+/// reports. A torn last line is skipped with a warning instead of being removed.
+///
+/// # Errors
+///
+/// [`JournalError::Damaged`] for any damage but a torn last line, [`JournalError::Io`] when
+/// the file cannot be read.
+pub fn read_journal(path: &Path) -> Result<JournalContents, JournalError> {
+    let bytes = fs::read(path).map_err(|source| io_error("read", path, source))?;
+    let parsed = parse(path, &bytes)?;
+    let warnings = parsed
+        .torn
+        .iter()
+        .map(|torn| {
+            format!(
+                "journal {} ends in an incomplete line {} that was skipped",
+                path.display(),
+                torn.line
+            )
+        })
+        .collect();
+    Ok(JournalContents {
+        events: parsed.events,
+        warnings,
+    })
+}
+
+/// A locked and verified journal file whose torn last line, if any, is not yet removed.
+struct Loaded {
+    path: PathBuf,
+    file: File,
+    bytes: Vec<u8>,
+    events: Vec<Event>,
+    torn: Option<TornLine>,
+}
+
+impl Loaded {
+    /// Opens, locks, reads and verifies the file.
+    fn read(path: &Path, create: bool) -> Result<Loaded, JournalError> {
+        let file = open_and_lock(path, create)?;
+        let mut bytes = Vec::new();
+        (&file)
+            .read_to_end(&mut bytes)
+            .map_err(|source| io_error("read", path, source))?;
+        let parsed = parse(path, &bytes)?;
+        Ok(Loaded {
+            path: path.to_path_buf(),
+            file,
+            bytes,
+            events: parsed.events,
+            torn: parsed.torn,
+        })
+    }
+
+    /// Removes a torn last line, keeping a copy of its bytes, and returns the open journal.
+    fn recover(self) -> Result<FileJournal, JournalError> {
+        let Loaded {
+            path,
+            file,
+            bytes,
+            events,
+            torn,
+        } = self;
+        let mut warnings = Vec::new();
+        if let Some(torn) = torn {
+            let copy = save_torn_copy(&path, &bytes[torn.offset..])?;
+            // The chain up to the torn line is verified, so cutting the file there removes
+            // only bytes of a write that never returned to its caller.
+            file.set_len(torn.offset as u64)
+                .map_err(|source| io_error("truncate the torn last line of", &path, source))?;
+            file.sync_all()
+                .map_err(|source| io_error("sync", &path, source))?;
+            warnings.push(format!(
+                "journal {} ended in an incomplete line {} ({} bytes), left by an interrupted \
+                 write; it was removed and its bytes kept in {}",
+                path.display(),
+                torn.line,
+                bytes.len() - torn.offset,
+                copy.display()
+            ));
+        }
+        Ok(FileJournal {
+            path,
+            file,
+            events,
+            warnings,
+            poisoned: false,
+        })
+    }
+}
+
+impl FileJournal {
+    /// Returns the path of the journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes one line and makes it durable.
+    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
+        self.file.write_all(line)?;
+        self.file.flush()?;
+        self.file.sync_data()
+    }
+}
+
+impl Journal for FileJournal {
+    fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    fn append(&mut self, actor: &str, kind: EventKind) -> Result<Event, JournalError> {
+        if self.poisoned {
+            return Err(io_error(
+                "append to",
+                &self.path,
+                io::Error::other("an earlier append failed; reopen the journal to recover"),
+            ));
+        }
+        let seq = self.events.last().map_or(1, |last| last.seq + 1);
+        let prev = self
+            .events
+            .last()
+            .map_or(GENESIS_HASH, |last| last.hash.as_str());
+        let event = Event::chained(prev, seq, jiff::Timestamp::now(), actor, kind);
+        let mut line = serde_json::to_vec(&event)
+            .map_err(|source| io_error("encode an event for", &self.path, source.into()))?;
+        line.push(b'\n');
+        if let Err(source) = self.write_line(&line) {
+            self.poisoned = true;
+            return Err(io_error("append to", &self.path, source));
+        }
+        self.events.push(event.clone());
+        Ok(event)
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+/// Splits the bytes into lines, parses them and verifies the chain. The last line is torn when
+/// it lacks its `\n` or does not parse. Any other bad line is damage.
+fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, JournalError> {
+    let damaged = |line: usize, reason: String| JournalError::Damaged {
+        path: path.display().to_string(),
+        line,
+        reason,
+    };
+    let mut events = Vec::new();
+    let mut torn = None;
+    let mut offset = 0;
+    let mut line_number = 0;
+    while offset < bytes.len() {
+        line_number += 1;
+        let rest = &bytes[offset..];
+        let Some(end) = rest.iter().position(|&byte| byte == b'\n') else {
+            torn = Some(TornLine {
+                line: line_number,
+                offset,
+            });
+            break;
+        };
+        match serde_json::from_slice::<Event>(&rest[..end]) {
+            Ok(event) => events.push(event),
+            Err(_) if offset + end + 1 == bytes.len() => {
+                torn = Some(TornLine {
+                    line: line_number,
+                    offset,
+                });
+                break;
+            }
+            Err(err) => {
+                return Err(damaged(
+                    line_number,
+                    format!("not a valid journal event: {err}"),
+                ));
+            }
+        }
+        offset += end + 1;
+    }
+    verify_chain(&events)
+        .map_err(|err| damaged(err.line, format!("event seq {}: {}", err.seq, err.reason)))?;
+    Ok(Parsed { events, torn })
+}
+
+/// Opens the file for reading and appending and takes its lock. Another process may rename
+/// the file between the open and the lock (see [`set_aside`]), so the locked file is checked
+/// to still be the one at `path`.
+fn open_and_lock(path: &Path, create: bool) -> Result<File, JournalError> {
+    for _ in 0..MAX_OPEN_ATTEMPTS {
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(create)
+            .open(path)
+            .map_err(|source| io_error("open", path, source))?;
+        lock(&file, path)?;
+        if is_same_file(&file, path)? {
+            return Ok(file);
+        }
+    }
+    Err(JournalError::Locked {
+        path: path.display().to_string(),
+    })
+}
+
+#[cfg(unix)]
+fn is_same_file(file: &File, path: &Path) -> Result<bool, JournalError> {
+    use std::os::unix::fs::MetadataExt;
+
+    let opened = file
+        .metadata()
+        .map_err(|source| io_error("inspect", path, source))?;
+    let current = match fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => return Err(io_error("inspect", path, source)),
+    };
+    Ok(opened.dev() == current.dev() && opened.ino() == current.ino())
+}
+
+// NOTE: without inode numbers a rename between opening and locking goes undetected.
+#[cfg(not(unix))]
+fn is_same_file(_file: &File, _path: &Path) -> Result<bool, JournalError> {
+    Ok(true)
+}
+
+/// Takes the exclusive lock without waiting.
+fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(fs::TryLockError::WouldBlock) => Err(JournalError::Locked {
+            path: path.display().to_string(),
+        }),
+        Err(fs::TryLockError::Error(source)) => Err(io_error("lock", path, source)),
+    }
+}
+
+/// Renames an existing journal to `<stem>-<UTC time>.jsonl`, holding its lock meanwhile so
+/// that a journal another process has open is not moved under it.
+fn set_aside(path: &Path) -> Result<(), JournalError> {
+    let file = match OpenOptions::new().read(true).append(true).open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(io_error("open", path, source)),
+    };
+    lock(&file, path)?;
+    let stem = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stamp = file_timestamp();
+    for attempt in 0..MAX_NAME_ATTEMPTS {
+        let suffix = if attempt == 0 {
+            String::new()
+        } else {
+            format!("-{attempt}")
+        };
+        let aside = path.with_file_name(format!("{stem}-{stamp}{suffix}.jsonl"));
+        // rename replaces an existing target, so a free name is looked for first. The lock
+        // keeps other golive processes from setting this journal aside at the same time.
+        if aside
+            .try_exists()
+            .map_err(|source| io_error("inspect", &aside, source))?
+        {
+            continue;
+        }
+        fs::rename(path, &aside).map_err(|source| io_error("set aside", path, source))?;
+        sync_parent(path);
+        return Ok(());
+    }
+    Err(io_error("set aside", path, name_exhausted()))
+}
+
+/// Writes the bytes of a torn line to a new `<file>.torn-<UTC time>` file and returns its path.
+fn save_torn_copy(path: &Path, torn: &[u8]) -> Result<PathBuf, JournalError> {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stamp = file_timestamp();
+    for attempt in 0..MAX_NAME_ATTEMPTS {
+        let suffix = if attempt == 0 {
+            String::new()
+        } else {
+            format!("-{attempt}")
+        };
+        let copy = path.with_file_name(format!("{name}.torn-{stamp}{suffix}"));
+        let mut file = match OpenOptions::new().write(true).create_new(true).open(&copy) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(source) => return Err(io_error("create", &copy, source)),
+        };
+        file.write_all(torn)
+            .map_err(|source| io_error("write", &copy, source))?;
+        file.sync_all()
+            .map_err(|source| io_error("sync", &copy, source))?;
+        return Ok(copy);
+    }
+    Err(io_error(
+        "keep the torn last line of",
+        path,
+        name_exhausted(),
+    ))
+}
+
+/// Syncs the folder that contains `path`, so that a new or renamed directory entry survives a
+/// power loss. Failure is logged, not raised, because some file systems reject syncing folders.
+fn sync_parent(path: &Path) {
+    let Some(parent) = path.parent() else {
+        return;
+    };
+    if let Err(err) = File::open(parent).and_then(|folder| folder.sync_all()) {
+        tracing::warn!(folder = %parent.display(), error = %err, "failed to sync journal folder");
+    }
+}
+
+/// Returns the canonical absolute path of a checklist file, or only the absolute path when
+/// the file does not exist.
+fn absolute_checklist_path(path: &Path) -> PathBuf {
+    fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Replaces characters that are unsafe or awkward in file names with `-`.
+fn file_name_part(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Formats the current UTC time for file names, such as `20260216T060000Z`.
+fn file_timestamp() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string()
+}
+
+fn short_digest(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
+}
+
+/// Returns the `type` tag that an event kind is stored with.
+fn kind_name(kind: &EventKind) -> &'static str {
+    match kind {
+        EventKind::SessionStarted { .. } => "session_started",
+        EventKind::Ticked { .. } => "ticked",
+        EventKind::Unticked { .. } => "unticked",
+        EventKind::MarkedFailed { .. } => "marked_failed",
+        EventKind::Note { .. } => "note",
+        EventKind::CheckOutcome { .. } => "check_outcome",
+    }
+}
+
+fn name_exhausted() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!("{MAX_NAME_ATTEMPTS} file names with the current timestamp are already taken"),
+    )
+}
+
+fn io_error(action: &'static str, path: &Path, source: io::Error) -> JournalError {
+    JournalError::Io {
+        action,
+        path: path.display().to_string(),
+        source,
+    }
+}

@@ -4,10 +4,32 @@
 //! [`Journal`] is the interface the front ends use; [`file::FileJournal`] keeps the log in a
 //! local JSON Lines file. A shared implementation (for example on DynamoDB) implements the same
 //! trait.
+//!
+//! # Hash chain
+//!
+//! Each event's `hash` is the lowercase hex SHA-256 of these bytes, with nothing between them:
+//!
+//! 1. the `prev` field as written: 64 lowercase hex characters in ASCII;
+//! 2. the canonical JSON of the event without `prev` and `hash`. It is one object with the keys
+//!    `seq`, `at`, `actor` and `kind` in that order. `kind` is an object whose first key is
+//!    `type` (the snake_case event name), followed by the event's fields in the order
+//!    [`EventKind`] declares them.
+//!
+//! The canonical JSON is what `serde_json` writes without a pretty printer: no whitespace
+//! outside strings, `seq` as a plain integer, `at` as the RFC 3339 UTC string `jiff` writes
+//! (such as `2026-02-16T06:00:00.5Z`), and strings escaped as `serde_json` escapes them (`"`,
+//! `\` and control characters escaped, everything else as raw UTF-8). For example, the event
+//! stored as `{"seq":2,"at":"2026-02-16T06:00:00Z","actor":"Ana","type":"ticked","item":"db",
+//! "prev":"<hex>","hash":"<hex>"}` hashes `<prev hex>` followed by
+//! `{"seq":2,"at":"2026-02-16T06:00:00Z","actor":"Ana","kind":{"type":"ticked","item":"db"}}`.
+//!
+//! The first event's `prev` is [`GENESIS_HASH`]. [`compute_hash`] computes the hash and
+//! [`verify_chain`] checks a whole sequence.
 
 pub mod file;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::checks::Outcome;
 
@@ -35,7 +57,12 @@ pub struct Event {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// A session began on a checklist file (by its digest) and environment.
-    SessionStarted { checklist: String, digest: String, environment: String, version: String },
+    SessionStarted {
+        checklist: String,
+        digest: String,
+        environment: String,
+        version: String,
+    },
     /// A person marked a manual item done.
     Ticked { item: String },
     /// A person took back a tick or a failure mark.
@@ -45,18 +72,146 @@ pub enum EventKind {
     /// A person added a note to an item.
     Note { item: String, text: String },
     /// A check's outcome differs from its previous one.
-    CheckOutcome { item: String, outcome: Outcome, summary: String },
+    CheckOutcome {
+        item: String,
+        outcome: Outcome,
+        summary: String,
+    },
 }
 
 /// Failures of a journal.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     #[error("cannot {action} journal {path}: {source}")]
-    Io { action: &'static str, path: String, source: std::io::Error },
+    Io {
+        action: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
     #[error("journal {path} is damaged at line {line}: {reason}; the file was left as it is")]
-    Damaged { path: String, line: usize, reason: String },
+    Damaged {
+        path: String,
+        line: usize,
+        reason: String,
+    },
     #[error("journal {path} belongs to another checklist or environment: {reason}")]
     Mismatch { path: String, reason: String },
+    #[error(
+        "journal {path} is locked because another golive process has it open; close that \
+         session and try again"
+    )]
+    Locked { path: String },
+}
+
+/// The first event of a sequence that breaks the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event seq {seq} at line {line}: {reason}")]
+pub struct ChainError {
+    /// The `seq` field of the offending event as stored.
+    pub seq: u64,
+    /// The 1-based line of the event, counting one event per line.
+    pub line: usize,
+    pub reason: String,
+}
+
+/// The part of an event that its hash covers, in canonical field order.
+#[derive(Serialize)]
+struct HashedFields<'a> {
+    seq: u64,
+    at: &'a jiff::Timestamp,
+    actor: &'a str,
+    kind: &'a EventKind,
+}
+
+/// Computes an event's hash as the module documentation describes: SHA-256 over `prev`
+/// followed by the canonical JSON of `seq`, `at`, `actor` and `kind`, as lowercase hex.
+pub fn compute_hash(
+    prev: &str,
+    seq: u64,
+    at: &jiff::Timestamp,
+    actor: &str,
+    kind: &EventKind,
+) -> String {
+    let fields = HashedFields {
+        seq,
+        at,
+        actor,
+        kind,
+    };
+    // Serialising strings, integers, unit enums and a timestamp into memory has no failure path.
+    let canonical = serde_json::to_vec(&fields).expect("event fields always serialise to JSON");
+    let mut hasher = Sha256::new();
+    hasher.update(prev.as_bytes());
+    hasher.update(&canonical);
+    hex::encode(hasher.finalize())
+}
+
+/// Checks that `events` form one unbroken chain from the start of a journal: `seq` counts up
+/// from 1 without gaps, each `prev` is the previous event's `hash` (or [`GENESIS_HASH`]), and
+/// each `hash` matches the event's content. `events[i]` is taken to be on line `i + 1`.
+///
+/// # Errors
+///
+/// Returns a [`ChainError`] naming the first event that does not match.
+pub fn verify_chain(events: &[Event]) -> Result<(), ChainError> {
+    let mut prev = GENESIS_HASH;
+    for (index, event) in events.iter().enumerate() {
+        let line = index + 1;
+        let fail = |reason: String| ChainError {
+            seq: event.seq,
+            line,
+            reason,
+        };
+        let expected_seq = index as u64 + 1;
+        if event.seq != expected_seq {
+            return Err(fail(format!(
+                "seq is {}, expected {expected_seq}",
+                event.seq
+            )));
+        }
+        if event.prev != prev {
+            return Err(fail(format!(
+                "prev is {}, expected the previous event's hash {prev}",
+                event.prev
+            )));
+        }
+        let expected_hash = event.expected_hash();
+        if event.hash != expected_hash {
+            return Err(fail(format!(
+                "hash is {}, but the event's content hashes to {expected_hash}; the event was \
+                 changed after it was written",
+                event.hash
+            )));
+        }
+        prev = &event.hash;
+    }
+    Ok(())
+}
+
+impl Event {
+    /// Builds an event that follows the event whose hash is `prev`, computing its `hash`.
+    pub fn chained(
+        prev: &str,
+        seq: u64,
+        at: jiff::Timestamp,
+        actor: &str,
+        kind: EventKind,
+    ) -> Event {
+        let hash = compute_hash(prev, seq, &at, actor, &kind);
+        Event {
+            seq,
+            at,
+            actor: actor.to_string(),
+            kind,
+            prev: prev.to_string(),
+            hash,
+        }
+    }
+
+    /// Recomputes the hash from the event's content, for comparison with `hash`.
+    pub fn expected_hash(&self) -> String {
+        compute_hash(&self.prev, self.seq, &self.at, &self.actor, &self.kind)
+    }
 }
 
 /// An append-only, hash-chained event log.
@@ -76,6 +231,8 @@ pub trait Journal: Send {
 
     /// Hash of the last event, or [`GENESIS_HASH`] when empty.
     fn head(&self) -> &str {
-        self.events().last().map_or(GENESIS_HASH, |event| event.hash.as_str())
+        self.events()
+            .last()
+            .map_or(GENESIS_HASH, |event| event.hash.as_str())
     }
 }

@@ -1,1 +1,143 @@
-//! TODO
+//! The terminal cockpit: a full-screen view of the checklist that runs the checks live and
+//! records manual actions in the journal.
+//!
+//! [`app`] holds the state and key handling, [`ui`] draws it, [`theme`] loads colours and
+//! [`terminal`] sets up and restores the terminal. [`run`] ties them to the engine and the
+//! keyboard in one event loop.
+
+pub mod app;
+pub mod terminal;
+pub mod theme;
+pub mod ui;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event as TerminalEvent, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+
+use crate::checklist::Checklist;
+use crate::engine::{Engine, EngineCommand};
+
+pub use app::{Action, App};
+pub use theme::{Theme, ThemeError};
+
+/// Everything the cockpit needs to start.
+pub struct Cockpit {
+    pub checklist: Arc<Checklist>,
+    pub settings: crate::config::Settings,
+    pub journal: Box<dyn crate::journal::Journal>,
+    /// `Name <email>` of the person at the keyboard, recorded with manual events.
+    pub actor: String,
+    /// Loaded by [`theme::load`].
+    pub theme: Theme,
+    /// Messages to show in the event log at start, such as settings warnings.
+    pub startup_warnings: Vec<String>,
+}
+
+/// Shortest clock redraw period accepted, in milliseconds, so a zero setting cannot spin.
+const MIN_TICK_MS: u64 = 50;
+
+/// Runs the cockpit until the person quits or the process receives SIGTERM or SIGHUP.
+///
+/// The terminal is restored on every way out, including errors and panics. Check results
+/// arrive from the engine over a channel, so drawing never waits for the network.
+pub async fn run(cockpit: Cockpit) -> anyhow::Result<()> {
+    let Cockpit {
+        checklist,
+        settings,
+        journal,
+        actor,
+        theme,
+        startup_warnings,
+    } = cockpit;
+    let mut app = App::new(Arc::clone(&checklist), journal, actor, theme);
+    for warning in &startup_warnings {
+        app.push_log(app.now, app::LogLevel::Warning, warning);
+    }
+
+    let (satisfied_tx, satisfied_rx) = watch::channel(app.session.satisfied());
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+    let engine = Engine::start(checklist, settings.engine.clone(), satisfied_rx, events_tx);
+    engine.send(EngineCommand::RunAll);
+
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let tick = Duration::from_millis(settings.ui.tick_ms.max(MIN_TICK_MS));
+    let mut ticker = tokio::time::interval(tick);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    terminal::install_panic_hook();
+    let mut guard = terminal::TerminalGuard::enter()?;
+    let mut keys = EventStream::new();
+
+    loop {
+        if app.dirty {
+            guard.terminal().draw(|frame| ui::render(frame, &app))?;
+            app.dirty = false;
+        }
+        tokio::select! {
+            terminal_event = keys.next() => match terminal_event {
+                Some(Ok(TerminalEvent::Key(key))) if key.kind != KeyEventKind::Release => {
+                    let actions = app.handle_key(key);
+                    if carry_out(&mut app, &engine, &satisfied_tx, actions) {
+                        break;
+                    }
+                }
+                Some(Ok(TerminalEvent::Resize(_, _))) => app.dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(err)) => return Err(err.into()),
+                None => break,
+            },
+            Some(event) = events_rx.recv() => {
+                if app.apply_engine_event(event) {
+                    publish_satisfied(&app, &satisfied_tx);
+                }
+            }
+            _ = ticker.tick() => app.set_now(jiff::Timestamp::now()),
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+        }
+    }
+    drop(guard);
+    drop(engine);
+    Ok(())
+}
+
+/// Carries out the actions of one key press. Returns true when the cockpit should quit.
+fn carry_out(
+    app: &mut App,
+    engine: &Engine,
+    satisfied: &watch::Sender<BTreeSet<String>>,
+    actions: Vec<Action>,
+) -> bool {
+    for action in actions {
+        match action {
+            Action::Quit => return true,
+            Action::Run(item) => engine.send(EngineCommand::Run(item)),
+            Action::RunAll => engine.send(EngineCommand::RunAll),
+            manual => {
+                if app.record(&manual) {
+                    publish_satisfied(app, satisfied);
+                }
+            }
+        }
+    }
+    false
+}
+
+/// Sends the engine the satisfied items when they changed, so that dependent checks can run.
+fn publish_satisfied(app: &App, satisfied: &watch::Sender<BTreeSet<String>>) {
+    let current = app.session.satisfied();
+    satisfied.send_if_modified(|known| {
+        if *known == current {
+            false
+        } else {
+            *known = current;
+            true
+        }
+    });
+}

@@ -1,0 +1,543 @@
+//! Drawing the cockpit from an [`App`]; nothing here changes state except the measured
+//! detail scroll limit.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Style, Stylize};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{
+    Block, Borders, Cell, Clear, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap,
+};
+use unicode_width::UnicodeWidthStr;
+
+use crate::checklist::Item;
+use crate::sanitize::terminal_safe;
+use crate::session::Status;
+
+use super::app::{App, Input, LogLevel, Pane};
+
+mod detail;
+
+pub use detail::render_detail;
+
+/// Smallest terminal width the cockpit draws in.
+pub const MIN_WIDTH: u16 = 80;
+/// Smallest terminal height the cockpit draws in.
+pub const MIN_HEIGHT: u16 = 24;
+/// Below this width or [`FULL_MIN_HEIGHT`], phases collapse into one line and the log shrinks.
+const FULL_MIN_WIDTH: u16 = 100;
+const FULL_MIN_HEIGHT: u16 = 32;
+/// Width of the phase list in the full layout.
+const PHASES_WIDTH: u16 = 34;
+/// Cells of the small text gauge beside each phase.
+const GAUGE_CELLS: usize = 6;
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        render_too_small(frame, area);
+        return;
+    }
+    let compact = area.width < FULL_MIN_WIDTH || area.height < FULL_MIN_HEIGHT;
+    let log_height = if compact { 4 } else { 8 };
+    let [header, body, log, status] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Fill(1),
+        Constraint::Length(log_height),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(frame, app, header);
+    let item_rows = u16::try_from(app.visible_items().len()).unwrap_or(u16::MAX);
+    if compact {
+        let [phases, items, detail] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(item_rows.saturating_add(3).clamp(4, 8)),
+            Constraint::Fill(1),
+        ])
+        .areas(body);
+        render_phase_bar(frame, app, phases);
+        render_items(frame, app, items);
+        render_detail(frame, app, detail);
+    } else {
+        let [phases, right] =
+            Layout::horizontal([Constraint::Length(PHASES_WIDTH), Constraint::Fill(1)]).areas(body);
+        let max_items = (right.height / 2).max(5);
+        let [items, detail] = Layout::vertical([
+            Constraint::Length(item_rows.saturating_add(3).clamp(5, max_items)),
+            Constraint::Fill(1),
+        ])
+        .areas(right);
+        let phase_rows = u16::try_from(app.checklist().phases.len()).unwrap_or(u16::MAX);
+        let [phases, blockers] = Layout::vertical([
+            Constraint::Length(phase_rows.saturating_add(2).min(phases.height / 2)),
+            Constraint::Fill(1),
+        ])
+        .areas(phases);
+        render_phases(frame, app, phases);
+        render_blockers(frame, app, blockers);
+        render_items(frame, app, items);
+        render_detail(frame, app, detail);
+    }
+    render_log(frame, app, log, compact);
+    render_status_line(frame, app, status);
+    if app.show_help {
+        render_help(frame, app, area);
+    }
+}
+
+/// Replaces control characters and flattens the text to one line for a span.
+pub(super) fn safe_line(text: &str) -> String {
+    terminal_safe(text).replace('\n', " ").replace('\t', "  ")
+}
+
+/// Splits sanitised text into display lines, with tabs expanded.
+pub(super) fn safe_lines(text: &str) -> Vec<String> {
+    terminal_safe(text)
+        .replace('\t', "  ")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+pub(super) fn pane_block<'a>(app: &App, pane: Pane, title: impl Into<Line<'a>>) -> Block<'a> {
+    let style = if app.focus == pane {
+        app.theme.focused_border
+    } else {
+        app.theme.border
+    };
+    Block::bordered().border_style(style).title(title)
+}
+
+pub(super) fn status_span(app: &App, status: Status) -> Span<'static> {
+    Span::styled(
+        format!("{} {}", status.symbol(), status.word()),
+        app.theme.status(status),
+    )
+}
+
+/// Draws the title, environment, verdict, counts and T-minus clock.
+pub fn render_header(frame: &mut Frame, app: &App, area: Rect) {
+    let [first, second] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let checklist = app.checklist();
+    let verdict = app.session.verdict();
+    let verdict_span = if verdict.go {
+        Span::styled(" GO ", app.theme.verdict_go)
+    } else {
+        let count = verdict.blockers.len();
+        let noun = if count == 1 { "blocker" } else { "blockers" };
+        Span::styled(format!(" NO-GO · {count} {noun} "), app.theme.verdict_nogo)
+    };
+    let mut title = vec![
+        verdict_span,
+        Span::raw("  "),
+        Span::styled(safe_line(&checklist.title), app.theme.header),
+    ];
+    if let Some(version) = &checklist.version {
+        title.push(Span::styled(
+            format!(" {}", safe_line(version)),
+            app.theme.muted,
+        ));
+    }
+    title.push(Span::styled(" · ", app.theme.muted));
+    title.push(Span::styled(
+        safe_line(&checklist.environment),
+        app.theme.header,
+    ));
+    frame.render_widget(Paragraph::new(Line::from(title)), first);
+    if let Some(countdown) = app.countdown() {
+        let clock = Line::from(Span::styled(format!("{countdown} "), app.theme.header));
+        frame.render_widget(Paragraph::new(clock).alignment(Alignment::Right), first);
+    }
+
+    let counts = app.session.counts();
+    let mut entries = vec![
+        (Status::Pass, counts.pass),
+        (Status::Fail, counts.fail),
+        (Status::Error, counts.error),
+        (Status::Blocked, counts.blocked),
+        (Status::Pending, counts.pending),
+        (Status::Done, counts.done),
+    ];
+    // Failed and running are rare, so they only take room when present.
+    if counts.failed > 0 {
+        entries.push((Status::Failed, counts.failed));
+    }
+    if counts.running > 0 {
+        entries.push((Status::Running, counts.running));
+    }
+    let mut spans = vec![Span::raw(" ")];
+    for (status, count) in entries {
+        spans.push(Span::styled(
+            format!("{} {count} {}", status.symbol(), status.word()),
+            app.theme.status(status),
+        ));
+        spans.push(Span::raw("  "));
+    }
+    spans.push(Span::styled(
+        format!("of {}", counts.total),
+        app.theme.muted,
+    ));
+    frame.render_widget(Paragraph::new(Line::from(spans)), second);
+}
+
+/// Satisfied and total items of a phase.
+fn phase_progress(app: &App, index: usize) -> (usize, usize) {
+    let counts = app.session.phase_counts(index);
+    (counts.pass + counts.done, counts.total)
+}
+
+fn text_gauge(satisfied: usize, total: usize) -> String {
+    let filled = (satisfied * GAUGE_CELLS).checked_div(total).unwrap_or(0);
+    format!("{}{}", "█".repeat(filled), "░".repeat(GAUGE_CELLS - filled))
+}
+
+/// Draws the phase list with each phase's progress.
+pub fn render_phases(frame: &mut Frame, app: &App, area: Rect) {
+    let block = pane_block(app, Pane::Phases, " Phases ");
+    let inner_width = usize::from(block.inner(area).width).saturating_sub(2);
+    let items: Vec<ListItem> = app
+        .checklist()
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(index, phase)| {
+            let (satisfied, total) = phase_progress(app, index);
+            let progress = format!(" {satisfied}/{total} {}", text_gauge(satisfied, total));
+            let title_width = inner_width.saturating_sub(progress.width());
+            let title = fit(&safe_line(&phase.title), title_width);
+            let style = if satisfied == total {
+                app.theme.status(Status::Pass)
+            } else {
+                app.theme.muted
+            };
+            ListItem::new(Line::from(vec![
+                Span::raw(title),
+                Span::styled(progress, style),
+            ]))
+        })
+        .collect();
+    let list = List::new(items)
+        .block(block)
+        .highlight_style(app.theme.selection)
+        .highlight_symbol("▸ ");
+    let mut state = ListState::default().with_selected(Some(app.phase));
+    frame.render_stateful_widget(list, area, &mut state);
+}
+
+/// Draws the required items that keep the verdict at NO-GO, in checklist order.
+fn render_blockers(frame: &mut Frame, app: &App, area: Rect) {
+    let verdict = app.session.verdict();
+    let block = Block::bordered()
+        .border_style(app.theme.border)
+        .title(" Blockers ");
+    let lines: Vec<Line> = if verdict.go {
+        vec![Line::from(Span::styled(
+            "none: every required item is satisfied",
+            app.theme.status(Status::Pass),
+        ))]
+    } else {
+        verdict
+            .blockers
+            .iter()
+            .map(|blocker| {
+                Line::from(vec![
+                    Span::styled(
+                        format!("{} ", blocker.status.symbol()),
+                        app.theme.status(blocker.status),
+                    ),
+                    Span::raw(safe_line(&blocker.item_id)),
+                    Span::styled(format!(" {}", blocker.status.word()), app.theme.muted),
+                ])
+            })
+            .collect()
+    };
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Pads or cuts text to exactly `width` columns, marking a cut with an ellipsis.
+fn fit(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return format!("{text}{}", " ".repeat(width - text.width()));
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in text.chars() {
+        let ch_width = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        // Leave one column for the ellipsis.
+        if used + ch_width + 1 > width {
+            break;
+        }
+        out.push(ch);
+        used += ch_width;
+    }
+    if width > 0 {
+        out.push('…');
+        used += 1;
+    }
+    out.push_str(&" ".repeat(width.saturating_sub(used)));
+    out
+}
+
+/// Draws the phases as one line, for small terminals.
+fn render_phase_bar(frame: &mut Frame, app: &App, area: Rect) {
+    let label_style = if app.focus == Pane::Phases {
+        app.theme.focused_border
+    } else {
+        app.theme.muted
+    };
+    let label = " Phases ";
+    let labels: Vec<String> = app
+        .checklist()
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(index, phase)| {
+            let (satisfied, total) = phase_progress(app, index);
+            format!(" {} {satisfied}/{total} ", safe_line(&phase.title))
+        })
+        .collect();
+    // Start late enough that the selected phase fits on the line.
+    let available = usize::from(area.width).saturating_sub(label.len());
+    let mut first = 0;
+    while first < app.phase
+        && labels[first..=app.phase.min(labels.len().saturating_sub(1))]
+            .iter()
+            .map(|label| label.width() + 1)
+            .sum::<usize>()
+            > available
+    {
+        first += 1;
+    }
+    let mut spans = vec![Span::styled(label, label_style)];
+    if first > 0 {
+        spans.push(Span::styled("…", app.theme.muted));
+    }
+    for (index, text) in labels.into_iter().enumerate().skip(first) {
+        if index > first {
+            spans.push(Span::styled("│", app.theme.border));
+        }
+        let style = if index == app.phase {
+            app.theme.selection
+        } else {
+            Style::new()
+        };
+        spans.push(Span::styled(text, style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Draws the items of the selected phase that match the filter.
+pub fn render_items(frame: &mut Frame, app: &App, area: Rect) {
+    let visible = app.visible_items();
+    let phase_title = app
+        .selected_phase()
+        .map(|phase| safe_line(&phase.title))
+        .unwrap_or_default();
+    let mut title = vec![Span::raw(format!(" Items · {phase_title} "))];
+    if !app.filter.is_empty() {
+        let total = app.selected_phase().map_or(0, |phase| phase.items.len());
+        title.push(Span::styled(
+            format!(
+                "filter “{}”: {} of {total} ",
+                safe_line(&app.filter),
+                visible.len()
+            ),
+            app.theme.muted,
+        ));
+    }
+    let block = pane_block(app, Pane::Items, Line::from(title));
+    if visible.is_empty() {
+        let message = if app.filter.is_empty() {
+            "this phase has no items"
+        } else {
+            "no items match the filter (Esc clears it)"
+        };
+        let paragraph = Paragraph::new(Span::styled(message, app.theme.muted)).block(block);
+        frame.render_widget(paragraph, area);
+        return;
+    }
+    let rows: Vec<Row> = visible.iter().map(|item| item_row(app, item)).collect();
+    let header = Row::new(["status", "severity", "owner", "item"]).style(app.theme.muted);
+    let widths = [
+        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Fill(1),
+    ];
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .row_highlight_style(app.theme.selection)
+        .highlight_symbol("▸ ");
+    let mut state = TableState::default().with_selected(Some(app.item));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn item_row<'a>(app: &App, item: &Item) -> Row<'a> {
+    let status = app.session.status(&item.id);
+    let mut title = vec![Span::raw(safe_line(&item.title))];
+    if !item.required {
+        title.push(Span::styled(" (optional)", app.theme.muted));
+    }
+    Row::new([
+        Cell::from(status_span(app, status)),
+        Cell::from(item.severity.as_str()),
+        Cell::from(safe_line(item.owner.as_deref().unwrap_or("-"))),
+        Cell::from(Line::from(title)),
+    ])
+}
+
+/// Draws the newest event-log lines, or older ones when scrolled.
+pub fn render_log(frame: &mut Frame, app: &App, area: Rect, compact: bool) {
+    let mut title = vec![Span::raw(" Event log ")];
+    if app.log_scroll > 0 {
+        title.push(Span::styled(
+            format!("{} lines back, End follows new lines ", app.log_scroll),
+            app.theme.muted,
+        ));
+    }
+    let block = if compact {
+        let style = if app.focus == Pane::Log {
+            app.theme.focused_border
+        } else {
+            app.theme.border
+        };
+        Block::new()
+            .borders(Borders::TOP)
+            .border_style(style)
+            .title(Line::from(title))
+    } else {
+        pane_block(app, Pane::Log, Line::from(title))
+    };
+    let height = usize::from(block.inner(area).height);
+    let end = app.log.len().saturating_sub(app.log_scroll);
+    let start = end.saturating_sub(height);
+    let lines: Vec<Line> = app
+        .log
+        .range(start..end)
+        .map(|line| {
+            let style = match line.level {
+                LogLevel::Info => Style::new(),
+                LogLevel::Warning => app.theme.status(Status::Error),
+                LogLevel::Error => app.theme.error,
+            };
+            Line::from(vec![
+                Span::styled(format!("{} ", app.clock(line.at)), app.theme.muted),
+                Span::styled(safe_line(&line.text), style),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Draws the bottom line: an open input, the error line, the last message or key hints.
+fn render_status_line(frame: &mut Frame, app: &App, area: Rect) {
+    let line = match &app.input {
+        Some(Input::Note { item, text }) => {
+            let prompt = format!(" note for {}: ", safe_line(item));
+            let text = safe_line(text);
+            let cursor_x = area.x + u16::try_from(prompt.width() + text.width()).unwrap_or(0);
+            frame.set_cursor_position((cursor_x.min(area.right().saturating_sub(1)), area.y));
+            Line::from(vec![
+                Span::styled(prompt, app.theme.header),
+                Span::raw(text),
+                Span::styled("   Enter saves · Esc cancels", app.theme.muted),
+            ])
+        }
+        Some(Input::Filter) => {
+            let text = safe_line(&app.filter);
+            let cursor_x = area.x + u16::try_from(2 + text.width()).unwrap_or(0);
+            frame.set_cursor_position((cursor_x.min(area.right().saturating_sub(1)), area.y));
+            Line::from(vec![
+                Span::styled(" /", app.theme.header),
+                Span::raw(text),
+                Span::styled("   Enter keeps · Esc clears", app.theme.muted),
+            ])
+        }
+        None => match (&app.error_line, &app.status_line) {
+            (Some(error), _) => Line::from(vec![
+                Span::styled(format!(" ✘ {}", safe_line(error)), app.theme.error),
+                Span::styled("  (Esc dismisses)", app.theme.muted),
+            ]),
+            (None, Some(status)) => Line::from(format!(" {}", safe_line(status))),
+            (None, None) => Line::from(Span::styled(
+                " ? keys · q quit · Tab pane · Space tick · x fail · n note · r run · / filter",
+                app.theme.muted,
+            )),
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Every key with what it does, shown by the help overlay.
+pub const KEYS: &[(&str, &str)] = &[
+    ("↑ k  ↓ j", "move in the focused pane"),
+    ("Tab  Shift-Tab", "next / previous pane (also → l, ← h)"),
+    ("PgUp  PgDn", "move by 10 rows"),
+    ("Home g  End G", "first / last row"),
+    ("Enter", "open the selected phase's items"),
+    ("Space", "tick a manual item; untick a done one"),
+    ("x", "mark a manual item failed; clear a failed mark"),
+    ("n", "add a note to the item (Enter saves, Esc cancels)"),
+    ("r", "re-run the selected check"),
+    ("R", "re-run every check"),
+    ("/", "filter items by text (Enter keeps, Esc clears)"),
+    ("Esc", "clear the filter, or dismiss the error line"),
+    ("?", "show or hide this help"),
+    ("q  Ctrl-C", "quit"),
+];
+
+/// Draws the key help over the screen.
+pub fn render_help(frame: &mut Frame, app: &App, area: Rect) {
+    let height = u16::try_from(KEYS.len() + 4)
+        .unwrap_or(u16::MAX)
+        .min(area.height);
+    let width = 72.min(area.width);
+    let [popup] = Layout::vertical([Constraint::Length(height)])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(popup);
+    let mut lines: Vec<Line> = KEYS
+        .iter()
+        .map(|(keys, meaning)| {
+            Line::from(vec![
+                Span::styled(format!(" {keys:<16}"), app.theme.header),
+                Span::raw(*meaning),
+            ])
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        " any key closes this help",
+        app.theme.muted,
+    )));
+    let block = Block::bordered()
+        .border_style(app.theme.focused_border)
+        .title(" Keys ");
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
+}
+
+/// Draws the message shown when the terminal is smaller than the cockpit needs.
+pub fn render_too_small(frame: &mut Frame, area: Rect) {
+    let message = format!(
+        "terminal is {}x{}; golive needs at least {MIN_WIDTH}×{MIN_HEIGHT}",
+        area.width, area.height
+    );
+    let text = Text::from(vec![
+        Line::from(message.bold()),
+        Line::from("enlarge the window, or press q to quit"),
+    ]);
+    let [middle] = Layout::vertical([Constraint::Length(3)])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(area);
+    let paragraph = Paragraph::new(text)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true });
+    frame.render_widget(paragraph, middle);
+}

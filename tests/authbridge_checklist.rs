@@ -1,0 +1,322 @@
+//! The AuthBridge launch checklist in `checklists/` loads for both environments, keeps its phase
+//! order and key items, and points every http check at loopback once the hosts are overridden.
+//! No check is run.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use golive::checklist::loader::{LoadDefaults, Loaded, load, load_str_with_env};
+use golive::checklist::{Checklist, ItemBody};
+use golive::checks::CheckSpec;
+use golive::redact::MASK;
+
+const ENVIRONMENTS: [&str; 2] = ["staging", "production"];
+
+const PHASES: [(&str, &str); 8] = [
+    ("rbac-deploy", "Security hardening: RBAC deployment"),
+    (
+        "security-scans",
+        "Security hardening: automated security scanning",
+    ),
+    (
+        "security-tests",
+        "Security hardening: manual security testing",
+    ),
+    (
+        "remediation",
+        "Security hardening: vulnerability remediation",
+    ),
+    ("prod-infra", "Production launch: infrastructure setup"),
+    ("prod-deploy", "Production launch: deployment"),
+    (
+        "monitoring-dr",
+        "Production launch: monitoring and disaster recovery",
+    ),
+    (
+        "smoke-launch",
+        "Production launch: smoke testing and launch",
+    ),
+];
+
+const HTTP_CHECKS: usize = 33;
+const MANUAL_ITEMS: usize = 122;
+
+/// Items the launch depends on, with whether each is an http check.
+const KEY_ITEMS: [(&str, bool); 24] = [
+    ("rbac-casbin-table", false),
+    ("rbac-casbin-policies-150", false),
+    ("rbac-scenarios-pass", false),
+    ("rbac-alarm-permission-denied", false),
+    ("scan-guardduty-enabled", false),
+    ("scan-zap-complete", false),
+    ("scan-nuclei-templates", false),
+    ("sec-auth-invalid-key-401", true),
+    ("sec-auth-missing-401", true),
+    ("sec-auth-cross-client-403", true),
+    ("sec-authz-reviewer-approve-403", true),
+    ("sec-authz-api-user-audit-403", true),
+    ("sec-authz-assign-role-403", true),
+    ("sec-input-sql-injection-400", true),
+    ("sec-input-path-traversal-404", true),
+    ("sec-headers-present", true),
+    ("security-signoff", false),
+    ("infra-ddb-pitr", false),
+    ("infra-s3-public-block", false),
+    ("deploy-https-enforced", true),
+    ("smoke-api-key-create", true),
+    ("smoke-case-list", true),
+    ("ready-checklist-complete", false),
+    ("launch-mvp-announced", false),
+];
+
+/// Items a GO verdict does not wait for: findings kept for later work and post-launch follow-up.
+const OPTIONAL_ITEMS: [&str; 5] = [
+    "fix-medium-documented",
+    "fix-low-documented",
+    "launch-postlaunch-executed",
+    "postlaunch-uptime-30d",
+    "postlaunch-lessons-learned",
+];
+
+/// Every secret variable the checklist reads, for either environment.
+const SECRET_VARIABLES: [&str; 14] = [
+    "AUTHBRIDGE_ADMIN_TOKEN",
+    "AUTHBRIDGE_REVIEWER_TOKEN",
+    "AUTHBRIDGE_ANALYST_TOKEN",
+    "AUTHBRIDGE_API_USER_TOKEN",
+    "AUTHBRIDGE_API_KEY",
+    "AUTHBRIDGE_OTHER_CLIENT_TOKEN",
+    "AUTHBRIDGE_EXPIRED_JWT",
+    "AUTHBRIDGE_PROD_ADMIN_TOKEN",
+    "AUTHBRIDGE_PROD_REVIEWER_TOKEN",
+    "AUTHBRIDGE_PROD_ANALYST_TOKEN",
+    "AUTHBRIDGE_PROD_API_USER_TOKEN",
+    "AUTHBRIDGE_PROD_API_KEY",
+    "AUTHBRIDGE_PROD_OTHER_CLIENT_TOKEN",
+    "AUTHBRIDGE_PROD_EXPIRED_JWT",
+];
+
+const LOOPBACK: &str = "http://127.0.0.1:9";
+
+fn checklist_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("checklists/authbridge-launch.toml")
+}
+
+/// Looks up a process environment variable: every secret variable has a value derived from its
+/// name, and nothing else is set.
+fn lookup_test_env(name: &str) -> Option<String> {
+    SECRET_VARIABLES
+        .contains(&name)
+        .then(|| format!("test-value-{}", name.to_lowercase()))
+}
+
+fn load_with_secrets(environment: &str, overrides: &BTreeMap<String, String>) -> Loaded {
+    let path = checklist_path();
+    let text = std::fs::read_to_string(&path).expect("checklist file is readable");
+    match load_str_with_env(
+        &path,
+        &text,
+        Some(environment),
+        overrides,
+        &LoadDefaults::default(),
+        &lookup_test_env,
+    ) {
+        Ok(loaded) => loaded,
+        Err(failure) => panic!("{environment}: checklist failed to load:\n{failure}"),
+    }
+}
+
+fn loopback_overrides() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("base_url".to_string(), LOOPBACK.to_string()),
+        ("http_base_url".to_string(), LOOPBACK.to_string()),
+    ])
+}
+
+/// Collects the id and resolved URL of every http check, in checklist order.
+fn http_urls(checklist: &Checklist) -> Vec<(String, String)> {
+    checklist
+        .items()
+        .filter_map(|item| match item.check().map(|check| &check.spec) {
+            Some(CheckSpec::Http(http)) => Some((item.id.clone(), http.url.0.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn loads_from_file_for_both_environments() {
+    for environment in ENVIRONMENTS {
+        let result = load(
+            &checklist_path(),
+            Some(environment),
+            &BTreeMap::new(),
+            &LoadDefaults::default(),
+        );
+        let loaded = match result {
+            Ok(loaded) => loaded,
+            Err(failure) => panic!("{environment}: checklist failed to load:\n{failure}"),
+        };
+        assert_eq!(loaded.checklist.environment, environment);
+        assert_eq!(loaded.checklist.environments, ENVIRONMENTS);
+    }
+}
+
+#[test]
+fn loads_without_warnings_when_secrets_are_set() {
+    for environment in ENVIRONMENTS {
+        let loaded = load_with_secrets(environment, &BTreeMap::new());
+        let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.message.clone()).collect();
+        assert!(warnings.is_empty(), "{environment}: warnings {warnings:?}");
+        let unavailable: Vec<&str> = loaded
+            .checklist
+            .items()
+            .filter(|item| {
+                item.check()
+                    .is_some_and(|check| !check.unavailable.is_empty())
+            })
+            .map(|item| item.id.as_str())
+            .collect();
+        assert!(
+            unavailable.is_empty(),
+            "{environment}: unavailable checks {unavailable:?}"
+        );
+    }
+}
+
+#[test]
+fn phases_are_in_order_with_titles() {
+    for environment in ENVIRONMENTS {
+        let checklist = load_with_secrets(environment, &BTreeMap::new()).checklist;
+        let actual: Vec<(&str, &str)> = checklist
+            .phases
+            .iter()
+            .map(|phase| (phase.id.as_str(), phase.title.as_str()))
+            .collect();
+        assert_eq!(actual, PHASES, "{environment}");
+        for phase in &checklist.phases {
+            assert!(
+                !phase.items.is_empty(),
+                "{environment}: phase {} is empty",
+                phase.id
+            );
+        }
+    }
+}
+
+#[test]
+fn item_counts_by_kind() {
+    for environment in ENVIRONMENTS {
+        let checklist = load_with_secrets(environment, &BTreeMap::new()).checklist;
+        let http = checklist
+            .items()
+            .filter(|item| matches!(item.check().map(|c| &c.spec), Some(CheckSpec::Http(_))))
+            .count();
+        let manual = checklist.items().filter(|item| item.is_manual()).count();
+        let total = checklist.items().count();
+        assert_eq!(http, HTTP_CHECKS, "{environment}: http checks");
+        assert_eq!(manual, MANUAL_ITEMS, "{environment}: manual items");
+        assert_eq!(
+            total,
+            HTTP_CHECKS + MANUAL_ITEMS,
+            "{environment}: items of other kinds"
+        );
+    }
+}
+
+#[test]
+fn item_ids_are_unique() {
+    let checklist = load_with_secrets("staging", &BTreeMap::new()).checklist;
+    let mut seen = HashSet::new();
+    for item in checklist.items() {
+        assert!(
+            seen.insert(item.id.clone()),
+            "duplicate item id {}",
+            item.id
+        );
+    }
+}
+
+#[test]
+fn key_items_exist_with_their_kind() {
+    for environment in ENVIRONMENTS {
+        let checklist = load_with_secrets(environment, &BTreeMap::new()).checklist;
+        for (id, is_http) in KEY_ITEMS {
+            let item = checklist.item(id);
+            assert!(item.is_some(), "{environment}: item {id} is missing");
+            let is_check = item.is_some_and(|item| item.check().is_some());
+            assert_eq!(is_check, is_http, "{environment}: kind of item {id}");
+            let required = item.is_some_and(|item| item.required);
+            assert!(required, "{environment}: item {id} is not required");
+        }
+    }
+}
+
+#[test]
+fn only_future_work_is_optional() {
+    let checklist = load_with_secrets("production", &BTreeMap::new()).checklist;
+    let optional: Vec<&str> = checklist
+        .items()
+        .filter(|item| !item.required)
+        .map(|item| item.id.as_str())
+        .collect();
+    assert_eq!(optional, OPTIONAL_ITEMS);
+}
+
+#[test]
+fn manual_items_have_steps_and_expected() {
+    let checklist = load_with_secrets("production", &BTreeMap::new()).checklist;
+    for item in checklist.items() {
+        if let ItemBody::Manual(manual) = &item.body {
+            assert!(!manual.steps.is_empty(), "item {} has no steps", item.id);
+            assert!(
+                manual.expected.is_some(),
+                "item {} has no expected result",
+                item.id
+            );
+        }
+    }
+}
+
+#[test]
+fn environments_resolve_their_own_hosts() {
+    let expected = [
+        ("staging", "https://api-staging.authbridge.io/"),
+        ("production", "https://api.authbridge.io/"),
+    ];
+    for (environment, host) in expected {
+        let checklist = load_with_secrets(environment, &BTreeMap::new()).checklist;
+        let urls = http_urls(&checklist);
+        let health = urls.iter().find(|(id, _)| id == "smoke-health-api-200");
+        let url = health.map(|(_, url)| url.as_str()).unwrap_or_default();
+        assert!(url.starts_with(host), "{environment}: health URL {url}");
+    }
+}
+
+#[test]
+fn production_reads_its_own_secrets() {
+    let checklist = load_with_secrets("production", &BTreeMap::new()).checklist;
+    let redacted = checklist
+        .redactor
+        .redact("test-value-authbridge_prod_admin_token");
+    assert_eq!(redacted, MASK);
+    let staging_value = checklist
+        .redactor
+        .redact("test-value-authbridge_admin_token");
+    assert_eq!(staging_value, "test-value-authbridge_admin_token");
+}
+
+#[test]
+fn host_overrides_reach_every_check() {
+    for environment in ENVIRONMENTS {
+        let checklist = load_with_secrets(environment, &loopback_overrides()).checklist;
+        let urls = http_urls(&checklist);
+        assert_eq!(urls.len(), HTTP_CHECKS, "{environment}");
+        for (id, url) in urls {
+            assert!(
+                url.starts_with(LOOPBACK),
+                "{environment}: item {id} targets {url}"
+            );
+        }
+    }
+}

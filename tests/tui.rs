@@ -1,0 +1,786 @@
+//! The cockpit's state and drawing, without a real terminal: keys are fed to `App::handle_key`
+//! and screens are drawn on ratatui's `TestBackend` and compared with insta snapshots.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use golive::checklist::{CheckDef, Checklist, Item, ItemBody, ManualSteps, Phase, Severity};
+use golive::checks::{Assertion, CheckResult, Evidence, Outcome, parse_spec};
+use golive::engine::EngineEvent;
+use golive::journal::{Event, EventKind, GENESIS_HASH, Journal, JournalError};
+use golive::redact::Redactor;
+use golive::session::Status;
+use golive::tui::app::{Action, App, Input, Pane};
+use golive::tui::theme::Theme;
+use golive::tui::ui;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const ACTOR: &str = "Ada Lovelace <ada@example.com>";
+
+/// A journal kept in memory, stamping events one minute apart from a fixed time so that
+/// snapshots do not depend on the clock. With `fail` set, every append fails.
+#[derive(Default)]
+struct MemoryJournal {
+    events: Vec<Event>,
+    warnings: Vec<String>,
+    fail: bool,
+}
+
+impl MemoryJournal {
+    fn failing() -> Self {
+        MemoryJournal {
+            fail: true,
+            ..MemoryJournal::default()
+        }
+    }
+}
+
+impl Journal for MemoryJournal {
+    fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    fn append(&mut self, actor: &str, kind: EventKind) -> Result<Event, JournalError> {
+        if self.fail {
+            return Err(JournalError::Io {
+                action: "append to",
+                path: "memory".into(),
+                source: std::io::Error::other("disk full"),
+            });
+        }
+        let seq = self.events.len() as u64 + 1;
+        let at = fixed("2026-02-16T05:40:00Z")
+            .checked_add(jiff::SignedDuration::from_mins(seq as i64))
+            .unwrap();
+        let event = Event {
+            seq,
+            at,
+            actor: actor.to_string(),
+            kind,
+            prev: self.head().to_string(),
+            hash: format!("{seq:064}"),
+        };
+        self.events.push(event.clone());
+        Ok(event)
+    }
+
+    fn location(&self) -> String {
+        "memory".into()
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+fn fixed(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+fn manual(id: &str, title: &str, severity: Severity, owner: &str, depends_on: &[&str]) -> Item {
+    Item {
+        id: id.into(),
+        title: title.into(),
+        description: None,
+        severity,
+        required: true,
+        owner: Some(owner.into()),
+        depends_on: depends_on.iter().map(|dep| dep.to_string()).collect(),
+        body: ItemBody::Manual(ManualSteps {
+            steps: vec![format!("Do {title}"), "Confirm in the channel".into()],
+            expected: Some("Everyone agrees".into()),
+        }),
+    }
+}
+
+fn http(id: &str, title: &str, path: &str, depends_on: &[&str]) -> Item {
+    let mut settings = toml::Table::new();
+    settings.insert("url".into(), format!("http://127.0.0.1:9{path}").into());
+    let spec = parse_spec("http", settings).unwrap();
+    Item {
+        id: id.into(),
+        title: title.into(),
+        description: None,
+        severity: Severity::Critical,
+        required: true,
+        owner: Some("dev".into()),
+        depends_on: depends_on.iter().map(|dep| dep.to_string()).collect(),
+        body: ItemBody::Check(CheckDef {
+            spec,
+            timeout: Duration::from_secs(5),
+            retries: 1,
+            interval: Some(Duration::from_secs(15)),
+            unavailable: Vec::new(),
+        }),
+    }
+}
+
+fn checklist() -> Arc<Checklist> {
+    let mut deploy = manual("deploy-api", "API deployed", Severity::Critical, "dev", &[]);
+    if let ItemBody::Manual(steps) = &mut deploy.body {
+        steps.steps = vec![
+            "Run `make deploy STAGE=staging`".into(),
+            "Watch the pipeline finish".into(),
+        ];
+        steps.expected = Some("Pipeline green, new version tagged".into());
+    }
+    deploy.description = Some("Ship the release candidate to the environment.".into());
+    let mut notify = manual(
+        "notify-support",
+        "Support told",
+        Severity::Low,
+        "support",
+        &[],
+    );
+    notify.required = false;
+    let mut login = http("login", "Login page loads", "/login", &[]);
+    login.severity = Severity::High;
+    login.owner = Some("qa".into());
+    Arc::new(Checklist {
+        title: "Payments API launch".into(),
+        version: Some("2026-02".into()),
+        launch_at: Some(fixed("2026-02-16T08:00:00Z")),
+        path: "checklist.toml".into(),
+        digest: "0".repeat(64),
+        environment: "staging".into(),
+        environments: vec!["staging".into(), "production".into()],
+        phases: vec![
+            Phase {
+                id: "deploy".into(),
+                title: "Deployment".into(),
+                items: vec![
+                    deploy,
+                    manual(
+                        "migrate-db",
+                        "Database migrated",
+                        Severity::High,
+                        "dba",
+                        &["deploy-api"],
+                    ),
+                    notify,
+                ],
+            },
+            Phase {
+                id: "verify".into(),
+                title: "Verification".into(),
+                items: vec![
+                    http(
+                        "health",
+                        "Health endpoint returns 200",
+                        "/api/v1/health",
+                        &["deploy-api"],
+                    ),
+                    login,
+                    manual(
+                        "smoke",
+                        "Smoke test by QA",
+                        Severity::Medium,
+                        "qa",
+                        &["health"],
+                    ),
+                ],
+            },
+            Phase {
+                id: "golive".into(),
+                title: "Go live".into(),
+                items: vec![
+                    manual(
+                        "dns-switch",
+                        "DNS switched",
+                        Severity::Critical,
+                        "lead",
+                        &["smoke"],
+                    ),
+                    manual("announce", "Launch announced", Severity::Low, "lead", &[]),
+                ],
+            },
+        ],
+        redactor: Arc::new(Redactor::new()),
+    })
+}
+
+fn app_with(journal: MemoryJournal) -> App {
+    let mut app = App::new(
+        checklist(),
+        Box::new(journal),
+        ACTOR.into(),
+        Theme::builtin_dark(),
+    );
+    app.now = fixed("2026-02-16T05:45:55Z");
+    app.time_zone = TimeZone::UTC;
+    app
+}
+
+fn app() -> App {
+    app_with(MemoryJournal::default())
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Action> {
+    app.handle_key(key(code))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for ch in text.chars() {
+        press(app, KeyCode::Char(ch));
+    }
+}
+
+fn failed_health(started_at: &str, latency_ms: u64) -> CheckResult {
+    let evidence = Evidence {
+        request: vec![
+            "GET http://127.0.0.1:9/api/v1/health".into(),
+            "Authorization: ••••••".into(),
+        ],
+        status: Some(503),
+        headers: vec![
+            ("content-type".into(), "text/plain".into()),
+            ("retry-after".into(), "30".into()),
+        ],
+        body_excerpt: Some("upstream unavailable\nretry later\n".into()),
+        latency_ms: Some(latency_ms),
+        assertions: vec![
+            Assertion {
+                subject: "status".into(),
+                expected: "200".into(),
+                actual: "503".into(),
+                passed: false,
+            },
+            Assertion {
+                subject: "latency".into(),
+                expected: "≤ 800 ms".into(),
+                actual: format!("{latency_ms} ms"),
+                passed: true,
+            },
+        ],
+        notes: Vec::new(),
+    };
+    CheckResult {
+        item_id: "health".into(),
+        outcome: Outcome::Fail,
+        summary: "status: expected 200, got 503".into(),
+        evidence,
+        started_at: fixed(started_at),
+        elapsed_ms: latency_ms + 4,
+        attempts: 1,
+    }
+}
+
+fn passed(item: &str, started_at: &str, latency_ms: u64) -> CheckResult {
+    CheckResult {
+        item_id: item.into(),
+        outcome: Outcome::Pass,
+        summary: "2 expectations met".into(),
+        evidence: Evidence {
+            status: Some(200),
+            latency_ms: Some(latency_ms),
+            ..Evidence::default()
+        },
+        started_at: fixed(started_at),
+        elapsed_ms: latency_ms,
+        attempts: 1,
+    }
+}
+
+/// An app in the middle of a session: the deployment ticked, the health check passing a few
+/// times and then failing, the login check passing, and a note on the health check.
+fn busy_app() -> App {
+    let mut app = app();
+    assert!(app.record(&Action::Tick("deploy-api".into())));
+    for (second, latency) in [(10, 90), (25, 110), (40, 95)] {
+        let at = format!("2026-02-16T05:41:{second}Z");
+        app.apply_engine_event(EngineEvent::Finished(passed("health", &at, latency)));
+    }
+    app.apply_engine_event(EngineEvent::Finished(failed_health(
+        "2026-02-16T05:42:30Z",
+        130,
+    )));
+    app.apply_engine_event(EngineEvent::Finished(passed(
+        "login",
+        "2026-02-16T05:42:31Z",
+        40,
+    )));
+    let note = Action::AddNote {
+        item: "health".into(),
+        text: "paged the on-call".into(),
+    };
+    assert!(app.record(&note));
+    app.status_line = None;
+    app
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| ui::render(frame, app)).unwrap();
+    terminal
+}
+
+fn select_health(app: &mut App) {
+    app.focus = Pane::Phases;
+    press(app, KeyCode::Char('j'));
+    press(app, KeyCode::Enter);
+}
+
+// Snapshots.
+
+#[test]
+fn main_screen_120x40() {
+    let app = busy_app();
+    insta::assert_snapshot!(draw(&app, 120, 40).backend());
+}
+
+#[test]
+fn main_screen_80x24() {
+    let app = busy_app();
+    insta::assert_snapshot!(draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = busy_app();
+    press(&mut app, KeyCode::Char('?'));
+    insta::assert_snapshot!(draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn too_small_message() {
+    let app = busy_app();
+    insta::assert_snapshot!(draw(&app, 60, 20).backend());
+}
+
+#[test]
+fn detail_of_failed_http_check() {
+    let mut app = busy_app();
+    select_health(&mut app);
+    insta::assert_snapshot!(draw(&app, 120, 40).backend());
+}
+
+#[test]
+fn filtered_item_list() {
+    let mut app = busy_app();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "dba");
+    insta::assert_snapshot!(draw(&app, 120, 40).backend());
+}
+
+#[test]
+fn too_small_screen_names_sizes() {
+    let app = app();
+    let terminal = draw(&app, 60, 20);
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("terminal is 60x20; golive needs at least 80×24"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn status_shows_symbol_and_word() {
+    let app = busy_app();
+    let terminal = draw(&app, 120, 40);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("☑ done    critical"), "{screen}");
+    assert!(screen.contains("· pending high"), "{screen}");
+}
+
+#[test]
+fn header_shows_countdown_and_verdict() {
+    let app = busy_app();
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(screen.contains("T-02:14:05"), "{screen}");
+    assert!(screen.contains("NO-GO · 5 blockers"), "{screen}");
+}
+
+#[test]
+fn control_characters_never_reach_screen() {
+    let mut app = app();
+    let mut result = failed_health("2026-02-16T05:45:01Z", 130);
+    result.summary = "bad\u{1b}[2Jsummary".into();
+    app.apply_engine_event(EngineEvent::Finished(result));
+    select_health(&mut app);
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(!screen.contains('\u{1b}'), "{screen}");
+    assert!(screen.contains("bad\\u{1b}[2Jsummary"), "{screen}");
+}
+
+// Key handling.
+
+#[test]
+fn j_and_k_move_item_selection() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.item, 1);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.item, 2);
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.item, 2, "selection stops at the last item");
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.item, 1);
+    press(&mut app, KeyCode::Home);
+    assert_eq!(app.item, 0);
+    press(&mut app, KeyCode::End);
+    assert_eq!(app.item, 2);
+}
+
+#[test]
+fn moving_in_phases_resets_item() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('j'));
+    app.focus = Pane::Phases;
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.phase, 1);
+    assert_eq!(app.item, 0);
+    assert_eq!(
+        app.selected_item().map(|item| item.id.as_str()),
+        Some("health")
+    );
+}
+
+#[test]
+fn tab_cycles_panes() {
+    let mut app = app();
+    assert_eq!(app.focus, Pane::Items);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Detail);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Log);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Phases);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.focus, Pane::Log);
+}
+
+#[test]
+fn space_ticks_then_unticks() {
+    let mut app = app();
+    let actions = press(&mut app, KeyCode::Char(' '));
+    assert_eq!(actions, vec![Action::Tick("deploy-api".into())]);
+    assert!(app.record(&actions[0]));
+    assert_eq!(app.session.status("deploy-api"), Status::Done);
+    let actions = press(&mut app, KeyCode::Char(' '));
+    assert_eq!(actions, vec![Action::Untick("deploy-api".into())]);
+    assert!(app.record(&actions[0]));
+    assert_eq!(app.session.status("deploy-api"), Status::Pending);
+}
+
+#[test]
+fn tick_is_journaled_with_actor() {
+    let mut app = app();
+    let actions = press(&mut app, KeyCode::Char(' '));
+    app.record(&actions[0]);
+    let events = app.journal.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor, ACTOR);
+    assert_eq!(
+        events[0].kind,
+        EventKind::Ticked {
+            item: "deploy-api".into()
+        }
+    );
+}
+
+#[test]
+fn space_on_blocked_item_explains() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('j'));
+    let actions = press(&mut app, KeyCode::Char(' '));
+    assert!(actions.is_empty());
+    let status = app.status_line.clone().unwrap_or_default();
+    assert!(status.contains("blocked"), "{status}");
+    assert!(status.contains("deploy-api"), "{status}");
+}
+
+#[test]
+fn space_on_check_points_to_rerun() {
+    let mut app = app();
+    select_health(&mut app);
+    let actions = press(&mut app, KeyCode::Char(' '));
+    assert!(actions.is_empty());
+    let status = app.status_line.clone().unwrap_or_default();
+    assert!(status.contains("press r"), "{status}");
+}
+
+#[test]
+fn x_marks_failed_then_clears() {
+    let mut app = app();
+    let actions = press(&mut app, KeyCode::Char('x'));
+    assert_eq!(actions, vec![Action::MarkFailed("deploy-api".into())]);
+    assert!(app.record(&actions[0]));
+    assert_eq!(app.session.status("deploy-api"), Status::Failed);
+    let actions = press(&mut app, KeyCode::Char('x'));
+    assert_eq!(actions, vec![Action::Untick("deploy-api".into())]);
+}
+
+#[test]
+fn note_input_saves_on_enter() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(
+        app.input,
+        Some(Input::Note {
+            item: "deploy-api".into(),
+            text: String::new()
+        })
+    );
+    type_text(&mut app, "q and j are text here");
+    let actions = press(&mut app, KeyCode::Enter);
+    let expected = Action::AddNote {
+        item: "deploy-api".into(),
+        text: "q and j are text here".into(),
+    };
+    assert_eq!(actions, vec![expected]);
+    assert_eq!(app.input, None);
+    assert_eq!(
+        app.item, 0,
+        "keys typed into the note do not move the selection"
+    );
+}
+
+#[test]
+fn note_input_cancels_on_esc() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "draft");
+    let actions = press(&mut app, KeyCode::Esc);
+    assert!(actions.is_empty());
+    assert_eq!(app.input, None);
+}
+
+#[test]
+fn empty_note_is_discarded() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "   ");
+    let actions = press(&mut app, KeyCode::Enter);
+    assert!(actions.is_empty());
+}
+
+#[test]
+fn note_is_recorded_and_shown() {
+    let mut app = app();
+    let note = Action::AddNote {
+        item: "deploy-api".into(),
+        text: "rolled at 05:40".into(),
+    };
+    assert!(app.record(&note));
+    let notes = &app.session.state("deploy-api").unwrap().notes;
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].text, "rolled at 05:40");
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(screen.contains("rolled at 05:40"), "{screen}");
+}
+
+#[test]
+fn slash_filters_and_esc_clears() {
+    let mut app = app();
+    press(&mut app, KeyCode::End);
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.input, Some(Input::Filter));
+    type_text(&mut app, "MIGRATE");
+    let ids: Vec<&str> = app
+        .visible_items()
+        .iter()
+        .map(|item| item.id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["migrate-db"]);
+    assert_eq!(app.item, 0, "selection is clamped to the filtered list");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.input, None);
+    assert_eq!(app.filter, "MIGRATE");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.filter, "");
+    assert_eq!(app.visible_items().len(), 3);
+}
+
+#[test]
+fn filter_matches_status_word() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "blocked");
+    let ids: Vec<&str> = app
+        .visible_items()
+        .iter()
+        .map(|item| item.id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["migrate-db"]);
+}
+
+#[test]
+fn q_and_ctrl_c_quit() {
+    let mut app = app();
+    assert_eq!(press(&mut app, KeyCode::Char('q')), vec![Action::Quit]);
+    press(&mut app, KeyCode::Char('n'));
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(app.handle_key(ctrl_c), vec![Action::Quit]);
+}
+
+#[test]
+fn q_types_into_filter() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('/'));
+    let actions = press(&mut app, KeyCode::Char('q'));
+    assert!(actions.is_empty());
+    assert_eq!(app.filter, "q");
+}
+
+#[test]
+fn r_runs_check_and_shift_r_runs_all() {
+    let mut app = app();
+    select_health(&mut app);
+    assert_eq!(
+        press(&mut app, KeyCode::Char('r')),
+        vec![Action::Run("health".into())]
+    );
+    assert_eq!(press(&mut app, KeyCode::Char('R')), vec![Action::RunAll]);
+}
+
+#[test]
+fn r_on_manual_item_explains() {
+    let mut app = app();
+    assert!(press(&mut app, KeyCode::Char('r')).is_empty());
+    let status = app.status_line.clone().unwrap_or_default();
+    assert!(status.contains("manual step"), "{status}");
+}
+
+#[test]
+fn help_toggles_and_any_key_closes() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('?'));
+    assert!(app.show_help);
+    let actions = press(&mut app, KeyCode::Char('j'));
+    assert!(actions.is_empty());
+    assert!(!app.show_help);
+    assert_eq!(app.item, 0, "the closing key does nothing else");
+}
+
+#[test]
+fn detail_scrolls_when_focused() {
+    let mut app = busy_app();
+    select_health(&mut app);
+    draw(&app, 80, 24);
+    app.focus = Pane::Detail;
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.detail_scroll, 1);
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.detail_scroll, 0);
+}
+
+// Journal and engine.
+
+#[test]
+fn journal_error_leaves_item_undone() {
+    let mut app = app_with(MemoryJournal::failing());
+    let actions = press(&mut app, KeyCode::Char(' '));
+    assert!(!app.record(&actions[0]));
+    assert_eq!(app.session.status("deploy-api"), Status::Pending);
+    let error = app.error_line.clone().unwrap_or_default();
+    assert!(error.contains("journal write failed"), "{error}");
+    assert!(error.contains("disk full"), "{error}");
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(screen.contains("journal write failed"), "{screen}");
+}
+
+#[test]
+fn esc_dismisses_error_line() {
+    let mut app = app_with(MemoryJournal::failing());
+    let actions = press(&mut app, KeyCode::Char(' '));
+    app.record(&actions[0]);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.error_line, None);
+}
+
+#[test]
+fn changed_outcome_is_journaled_and_logged() {
+    let mut app = app();
+    app.apply_engine_event(EngineEvent::Finished(passed(
+        "health",
+        "2026-02-16T05:44:10Z",
+        90,
+    )));
+    app.apply_engine_event(EngineEvent::Finished(failed_health(
+        "2026-02-16T05:45:01Z",
+        130,
+    )));
+    let events = app.journal.events();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].actor, "golive");
+    let expected = EventKind::CheckOutcome {
+        item: "health".into(),
+        outcome: Outcome::Fail,
+        summary: "status: expected 200, got 503".into(),
+    };
+    assert_eq!(events[1].kind, expected);
+    let last = app
+        .log
+        .back()
+        .map(|line| line.text.clone())
+        .unwrap_or_default();
+    assert_eq!(last, "health pass → fail: status: expected 200, got 503");
+    assert_eq!(app.clock(app.log.back().unwrap().at), "05:45:01");
+}
+
+#[test]
+fn repeated_outcome_is_not_journaled() {
+    let mut app = app();
+    app.apply_engine_event(EngineEvent::Finished(passed(
+        "health",
+        "2026-02-16T05:44:10Z",
+        90,
+    )));
+    app.apply_engine_event(EngineEvent::Finished(passed(
+        "health",
+        "2026-02-16T05:44:25Z",
+        95,
+    )));
+    assert_eq!(app.journal.events().len(), 1);
+    assert_eq!(app.log.len(), 1);
+}
+
+#[test]
+fn started_event_shows_running() {
+    let mut app = app();
+    app.apply_engine_event(EngineEvent::Started {
+        item_id: "login".into(),
+    });
+    assert_eq!(app.session.status("login"), Status::Running);
+}
+
+#[test]
+fn journal_is_replayed_at_start() {
+    let mut journal = MemoryJournal::default();
+    journal
+        .append(
+            ACTOR,
+            EventKind::Ticked {
+                item: "deploy-api".into(),
+            },
+        )
+        .unwrap();
+    journal.warnings.push("dropped a torn last line".into());
+    let app = app_with(journal);
+    assert_eq!(app.session.status("deploy-api"), Status::Done);
+    assert_eq!(app.session.status("migrate-db"), Status::Pending);
+    let first = app
+        .log
+        .front()
+        .map(|line| line.text.clone())
+        .unwrap_or_default();
+    assert_eq!(first, "dropped a torn last line");
+}
+
+#[test]
+fn tick_dirties_only_when_clock_changes() {
+    let mut app = app();
+    app.dirty = false;
+    app.set_now(fixed("2026-02-16T05:45:55.400Z"));
+    assert!(!app.dirty, "same second, same clock");
+    app.set_now(fixed("2026-02-16T05:45:56Z"));
+    assert!(app.dirty);
+}
