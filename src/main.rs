@@ -119,6 +119,10 @@ struct DemoArgs {
     #[arg(long)]
     new_session: bool,
 
+    /// Who is at the keyboard, as `Name <email>`; overrides config.toml's identity.
+    #[arg(long = "as", value_name = "NAME <EMAIL>")]
+    actor: Option<String>,
+
     /// Theme name (from themes/) or path to a theme file; overrides config.toml.
     #[arg(long)]
     theme: Option<String>,

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use golive::checklist::{CheckDef, Checklist, Item, ItemBody, ManualSteps, Phase, Severity};
 use golive::checks::{Assertion, CheckResult, Evidence, Outcome, parse_spec};
 use golive::engine::EngineEvent;
-use golive::journal::{Event, EventKind, GENESIS_HASH, Journal, JournalError};
+use golive::journal::{Event, EventKind, Journal, JournalError};
 use golive::redact::Redactor;
 use golive::session::Status;
 use golive::tui::app::{Action, App, Input, Pane};
@@ -359,7 +359,8 @@ fn too_small_message() {
 fn detail_of_failed_http_check() {
     let mut app = busy_app();
     select_health(&mut app);
-    insta::assert_snapshot!(draw(&app, 120, 40).backend());
+    // Tall enough that the whole evidence fits without scrolling.
+    insta::assert_snapshot!(draw(&app, 120, 50).backend());
 }
 
 #[test]

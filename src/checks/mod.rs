@@ -186,7 +186,10 @@ impl Probe {
             },
             None => Probe {
                 outcome: Outcome::Pass,
-                summary: format!("{} expectations met", evidence.assertions.len()),
+                summary: match evidence.assertions.len() {
+                    1 => "1 expectation met".to_string(),
+                    count => format!("{count} expectations met"),
+                },
                 evidence,
             },
         }

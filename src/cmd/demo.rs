@@ -45,7 +45,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let path = demo_checklist_path()?;
         let vars = [("base_url".to_string(), server.base_url())];
         let checklist = super::load_checklist_for(&path, Some("demo"), &vars, &settings)?;
-        let actor = super::resolve_actor(None, &settings, &mut warnings);
+        let actor = super::resolve_actor(args.actor, &settings, &mut warnings);
         super::open::open_cockpit(
             checklist,
             settings,

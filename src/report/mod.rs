@@ -24,7 +24,7 @@ use crate::session::{Session, Status};
 pub enum Format {
     /// A per-phase listing for people, with totals and the verdict.
     Text,
-    /// One JSON object; its fields are described in the `json` module's documentation.
+    /// One JSON object with the checklist, the verdict, the counts and every item.
     Json,
     /// JUnit XML: a test suite per phase and a test case per item.
     Junit,

@@ -41,7 +41,7 @@ pub struct Cockpit {
 /// Shortest clock redraw period accepted, in milliseconds, so a zero setting cannot spin.
 const MIN_TICK_MS: u64 = 50;
 
-/// Runs the cockpit until the person quits or the process receives SIGTERM or SIGHUP.
+/// Runs the cockpit until the person quits or the process receives SIGTERM, SIGHUP or SIGINT.
 ///
 /// The terminal is restored on every way out, including errors and panics. Check results
 /// arrive from the engine over a channel, so drawing never waits for the network.
@@ -66,6 +66,8 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<()> {
 
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // Ctrl-C arrives as a key in raw mode; this covers an interrupt sent by another process.
+    let mut sigint = signal(SignalKind::interrupt())?;
     let tick = Duration::from_millis(settings.ui.tick_ms.max(MIN_TICK_MS));
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -100,6 +102,7 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<()> {
             _ = ticker.tick() => app.set_now(jiff::Timestamp::now()),
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
+            _ = sigint.recv() => break,
         }
     }
     drop(guard);
