@@ -18,6 +18,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::style::Color;
 
 const ACTOR: &str = "Ada Lovelace <ada@example.com>";
 
@@ -289,7 +290,7 @@ fn passed(item: &str, started_at: &str, latency_ms: u64) -> CheckResult {
     }
 }
 
-/// An app in the middle of a session: the deployment ticked, the health check passing a few
+/// Builds an app in the middle of a session: the deployment ticked, the health check passing a few
 /// times and then failing, the login check passing, and a note on the health check.
 fn busy_app() -> App {
     let mut app = app();
@@ -784,4 +785,69 @@ fn tick_dirties_only_when_clock_changes() {
     assert!(!app.dirty, "same second, same clock");
     app.set_now(fixed("2026-02-16T05:45:56Z"));
     assert!(app.dirty);
+}
+
+#[test]
+fn page_keys_jump_and_clamp() {
+    let mut app = app();
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.item, 2);
+    press(&mut app, KeyCode::PageUp);
+    assert_eq!(app.item, 0);
+}
+
+#[test]
+fn log_scrolls_back_and_follows() {
+    let mut app = busy_app();
+    app.focus = Pane::Log;
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.log_scroll, 1);
+    press(&mut app, KeyCode::End);
+    assert_eq!(app.log_scroll, 0);
+}
+
+#[test]
+fn no_colour_theme_draws_no_colour() {
+    let mut app = busy_app();
+    app.theme = Theme::builtin_dark().without_colours();
+    select_health(&mut app);
+    let terminal = draw(&app, 120, 40);
+    let coloured = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|cell| cell.fg != Color::Reset || cell.bg != Color::Reset)
+        .count();
+    assert_eq!(coloured, 0);
+}
+
+#[test]
+fn compact_phase_bar_keeps_selection_visible() {
+    let mut list = (*checklist()).clone();
+    for number in 1..=8 {
+        let mut phase = list.phases[2].clone();
+        phase.id = format!("extra-{number}");
+        phase.title = format!("Extra phase number {number}");
+        for item in &mut phase.items {
+            item.id = format!("{}-{number}", item.id);
+            item.depends_on.clear();
+        }
+        list.phases.push(phase);
+    }
+    let journal = Box::new(MemoryJournal::default());
+    let mut app = App::new(Arc::new(list), journal, ACTOR.into(), Theme::builtin_dark());
+    app.focus = Pane::Phases;
+    press(&mut app, KeyCode::End);
+    let screen = draw(&app, 80, 24).backend().to_string();
+    assert!(screen.contains("Extra phase number 8 0/2"), "{screen}");
+    assert!(!screen.contains(" Deployment "), "{screen}");
+}
+
+/// Fails to compile when the cockpit's future cannot be handed to `tokio::spawn`.
+#[allow(dead_code)]
+fn run_future_is_send(cockpit: golive::tui::Cockpit) {
+    fn assert_send<T: Send>(_: &T) {}
+    let future = golive::tui::run(cockpit);
+    assert_send(&future);
 }

@@ -2,7 +2,7 @@
 //!
 //! The loader walks the spanned TOML tree and collects every problem it finds as a
 //! [`Diagnostic`] with the line and column of the offending key or value, so that one run of
-//! `golive lint` lists them all. The format is described in `docs/checklist-format.md`.
+//! `golive lint` lists them all. The format is described in the README.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;

@@ -19,7 +19,7 @@ use super::theme::Theme;
 
 /// Actor recorded for check outcomes, which no person caused.
 pub const ENGINE_ACTOR: &str = "golive";
-/// Maximum number of event-log lines kept; older lines are dropped.
+/// Maximum number of event-log lines kept. Older lines are dropped.
 pub const LOG_CAPACITY: usize = 1000;
 /// Maximum length of a note, in characters.
 pub const NOTE_MAX_CHARS: usize = 500;
@@ -64,12 +64,12 @@ impl Pane {
             .unwrap_or(0)
     }
 
-    /// The pane after this one, wrapping around.
+    /// Returns the pane after this one, wrapping around.
     pub fn next(self) -> Pane {
         Pane::ORDER[(self.index() + 1) % Pane::ORDER.len()]
     }
 
-    /// The pane before this one, wrapping around.
+    /// Returns the pane before this one, wrapping around.
     pub fn previous(self) -> Pane {
         Pane::ORDER[(self.index() + Pane::ORDER.len() - 1) % Pane::ORDER.len()]
     }
@@ -84,7 +84,7 @@ pub enum Input {
     Note { item: String, text: String },
 }
 
-/// How serious an event-log line is.
+/// Severity of an event-log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
     Info,
@@ -108,7 +108,7 @@ pub struct App {
     /// The person at the keyboard, recorded with every manual event.
     pub actor: String,
     pub theme: Theme,
-    /// The time the clocks show; the event loop advances it, tests fix it.
+    /// The time the clocks show. The event loop advances it and tests fix it.
     pub now: Timestamp,
     /// The time zone of times shown on screen.
     pub time_zone: TimeZone,
@@ -122,7 +122,7 @@ pub struct App {
     pub input: Option<Input>,
     pub show_help: bool,
     pub log: VecDeque<LogLine>,
-    /// Lines scrolled up from the newest log line; 0 follows new lines.
+    /// Lines scrolled up from the newest log line, where 0 follows new lines.
     pub log_scroll: usize,
     /// Lines scrolled down in the detail pane.
     pub detail_scroll: u16,
@@ -177,12 +177,12 @@ impl App {
         app
     }
 
-    /// The checklist being worked through.
+    /// Returns the checklist of the session.
     pub fn checklist(&self) -> &Arc<Checklist> {
         self.session.checklist()
     }
 
-    /// The selected phase, if the checklist has any.
+    /// Returns the selected phase, if the checklist has any.
     pub fn selected_phase(&self) -> Option<&Phase> {
         self.checklist().phases.get(self.phase)
     }
@@ -199,7 +199,7 @@ impl App {
             .collect()
     }
 
-    /// Whether an item matches the filter by id, title, owner, severity or status word.
+    /// Returns whether an item matches the filter by id, title, owner, severity or status word.
     pub fn matches_filter(&self, item: &Item) -> bool {
         let needle = self.filter.trim().to_lowercase();
         if needle.is_empty() {
@@ -217,7 +217,7 @@ impl App {
         .any(|field| field.to_lowercase().contains(&needle))
     }
 
-    /// The item under the cursor.
+    /// Returns the item under the cursor.
     pub fn selected_item(&self) -> Option<&Item> {
         self.visible_items().get(self.item).copied()
     }
@@ -246,7 +246,7 @@ impl App {
             .to_string()
     }
 
-    /// The T-minus clock text, or `None` when the checklist sets no launch time.
+    /// Returns the T-minus clock text, or `None` when the checklist sets no launch time.
     pub fn countdown(&self) -> Option<String> {
         let launch_at = self.checklist().launch_at?;
         Some(format_countdown(launch_at, self.now))
@@ -262,7 +262,7 @@ impl App {
     }
 
     /// Applies a key press: changes selection, inputs and overlays, and returns what the event
-    /// loop must carry out. Key releases and repeats of nothing are ignored.
+    /// loop must carry out. Key releases are ignored.
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Action> {
         if key.kind == KeyEventKind::Release {
             return Vec::new();
@@ -374,7 +374,7 @@ impl App {
         }
     }
 
-    /// Moves the cursor of the focused pane; `isize::MIN` and `isize::MAX` jump to the ends.
+    /// Moves the cursor of the focused pane. `isize::MIN` and `isize::MAX` jump to the ends.
     fn move_by(&mut self, delta: isize) {
         match self.focus {
             Pane::Phases => {

@@ -1,7 +1,7 @@
 //! The terminal cockpit: a full-screen view of the checklist that runs the checks live and
 //! records manual actions in the journal.
 //!
-//! [`app`] holds the state and key handling, [`ui`] draws it, [`theme`] loads colours and
+//! [`app`] contains the state and key handling, [`ui`] draws it, [`theme`] loads colours and
 //! [`terminal`] sets up and restores the terminal. [`run`] ties them to the engine and the
 //! keyboard in one event loop.
 
@@ -43,8 +43,10 @@ const MIN_TICK_MS: u64 = 50;
 
 /// Runs the cockpit until the person quits or the process receives SIGTERM, SIGHUP or SIGINT.
 ///
-/// The terminal is restored on every way out, including errors and panics. Check results
-/// arrive from the engine over a channel, so drawing never waits for the network.
+/// The terminal is restored on each of these ways out, on errors and on panics. Check results
+/// arrive from the engine over a channel, so the loop never waits for a check.
+// NOTE: journal appends run on the event loop, because an action is shown only once it is
+// durable. A journal kept over the network would stall the screen while it writes.
 pub async fn run(cockpit: Cockpit) -> anyhow::Result<()> {
     let Cockpit {
         checklist,
@@ -66,7 +68,7 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<()> {
 
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
-    // Ctrl-C arrives as a key in raw mode; this covers an interrupt sent by another process.
+    // Ctrl-C arrives as a key in raw mode. This covers an interrupt sent by another process.
     let mut sigint = signal(SignalKind::interrupt())?;
     let tick = Duration::from_millis(settings.ui.tick_ms.max(MIN_TICK_MS));
     let mut ticker = tokio::time::interval(tick);
@@ -76,10 +78,18 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<()> {
     let mut guard = terminal::TerminalGuard::enter()?;
     let mut keys = EventStream::new();
 
+    let mut first_frame = true;
     loop {
         if app.dirty {
             guard.terminal().draw(|frame| ui::render(frame, &app))?;
             app.dirty = false;
+            if first_frame {
+                first_frame = false;
+                tracing::info!(
+                    since_start_ms = crate::process_uptime().as_millis() as u64,
+                    "first frame drawn"
+                );
+            }
         }
         tokio::select! {
             terminal_event = keys.next() => match terminal_event {

@@ -40,7 +40,7 @@ impl TerminalGuard {
         }
     }
 
-    /// The terminal to draw on.
+    /// Returns the terminal to draw on.
     pub fn terminal(&mut self) -> &mut Tui {
         &mut self.terminal
     }
@@ -52,9 +52,9 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Leaves the alternate screen, shows the cursor and disables raw mode. Safe to call more than
-/// once and when the terminal was never set up; errors are ignored because this runs on the
-/// way out, where nothing better can be done with them.
+/// Leaves the alternate screen, shows the cursor and disables raw mode. It is safe to call more
+/// than once and when the terminal was never set up. Errors are ignored because this runs on
+/// the way out, where nothing better can be done with them.
 pub fn restore() {
     let _ = execute!(io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
     let _ = terminal::disable_raw_mode();

@@ -74,7 +74,7 @@ pub enum ThemeError {
 }
 
 impl Theme {
-    /// The style of an item status.
+    /// Returns the style of an item status.
     pub fn status(&self, status: Status) -> Style {
         let styles = &self.statuses;
         match status {
@@ -89,7 +89,7 @@ impl Theme {
         }
     }
 
-    /// The built-in dark theme.
+    /// Returns the built-in dark theme.
     pub fn builtin_dark() -> Theme {
         // The embedded file is covered by a unit test, so a parse failure here is a build bug.
         parse(
@@ -100,7 +100,8 @@ impl Theme {
         .unwrap_or_else(|_| Theme::monochrome("dark"))
     }
 
-    /// A theme with no colours: only modifiers such as bold and reversed mark things.
+    /// Builds a theme with no colours, where only modifiers such as bold and reversed mark
+    /// things.
     pub fn monochrome(name: &str) -> Theme {
         let bold = Style::new().add_modifier(Modifier::BOLD);
         Theme {
@@ -152,8 +153,8 @@ impl Theme {
     }
 }
 
-/// Whether the `NO_COLOR` environment variable asks for output without colour: set and not
-/// empty, as no-color.org defines it.
+/// Returns whether the `NO_COLOR` environment variable requests output without colour, which
+/// no-color.org defines as set and not empty.
 pub fn no_color_from_env() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
 }
@@ -248,7 +249,10 @@ struct StatusFile {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a style table with `fg`, `bg` and `modifiers` keys"
+)]
 struct StyleSpec {
     fg: Option<Spanned<String>>,
     bg: Option<Spanned<String>>,
@@ -256,7 +260,7 @@ struct StyleSpec {
     modifiers: Vec<Spanned<String>>,
 }
 
-/// Parses theme text; `path` only names the source in errors.
+/// Parses theme text. `path` only names the source in errors.
 pub fn parse(text: &str, path: &Path, name: &str) -> Result<Theme, ThemeError> {
     let invalid = |offset: usize, message: String| {
         let (line, _) = crate::config::line_column(text, offset);

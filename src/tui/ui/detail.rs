@@ -64,8 +64,8 @@ pub fn render_detail(frame: &mut Frame, app: &App, area: Rect) {
     }
 }
 
-/// Estimates the rows the lines take when wrapped at `width`, counting each line's display
-/// width; word wrapping can take a row more, so the estimate may be slightly low.
+/// Estimates the rows the lines take when wrapped at `width` from each line's display width.
+/// Word wrapping can take a row more, so the estimate may be slightly low.
 fn wrapped_height(lines: &[Line], width: u16) -> u16 {
     let width = usize::from(width.max(1));
     let rows: usize = lines

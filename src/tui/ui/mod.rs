@@ -1,5 +1,5 @@
-//! Drawing the cockpit from an [`App`]; nothing here changes state except the measured
-//! detail scroll limit.
+//! Drawing of the cockpit from an [`App`]. Drawing changes no state except the measured detail
+//! scroll limit.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
@@ -39,6 +39,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         render_too_small(frame, area);
         return;
     }
+
     let compact = area.width < FULL_MIN_WIDTH || area.height < FULL_MIN_HEIGHT;
     let log_height = if compact { 4 } else { 8 };
     let [header, body, log, status] = Layout::vertical([
@@ -48,43 +49,63 @@ pub fn render(frame: &mut Frame, app: &App) {
         Constraint::Length(1),
     ])
     .areas(area);
+
     render_header(frame, app, header);
-    let item_rows = u16::try_from(app.visible_items().len()).unwrap_or(u16::MAX);
     if compact {
-        let [phases, items, detail] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Length(item_rows.saturating_add(3).clamp(4, 8)),
-            Constraint::Fill(1),
-        ])
-        .areas(body);
-        render_phase_bar(frame, app, phases);
-        render_items(frame, app, items);
-        render_detail(frame, app, detail);
+        render_compact_body(frame, app, body);
     } else {
-        let [phases, right] =
-            Layout::horizontal([Constraint::Length(PHASES_WIDTH), Constraint::Fill(1)]).areas(body);
-        let max_items = (right.height / 2).max(5);
-        let [items, detail] = Layout::vertical([
-            Constraint::Length(item_rows.saturating_add(3).clamp(5, max_items)),
-            Constraint::Fill(1),
-        ])
-        .areas(right);
-        let phase_rows = u16::try_from(app.checklist().phases.len()).unwrap_or(u16::MAX);
-        let [phases, blockers] = Layout::vertical([
-            Constraint::Length(phase_rows.saturating_add(2).min(phases.height / 2)),
-            Constraint::Fill(1),
-        ])
-        .areas(phases);
-        render_phases(frame, app, phases);
-        render_blockers(frame, app, blockers);
-        render_items(frame, app, items);
-        render_detail(frame, app, detail);
+        render_full_body(frame, app, body);
     }
     render_log(frame, app, log, compact);
     render_status_line(frame, app, status);
     if app.show_help {
         render_help(frame, app, area);
     }
+}
+
+/// Rows the item table needs: one per visible item, plus its header row and borders.
+fn item_table_rows(app: &App) -> u16 {
+    let items = u16::try_from(app.visible_items().len()).unwrap_or(u16::MAX);
+    items.saturating_add(3)
+}
+
+/// Lays out phases and blockers on the left, items and detail on the right.
+fn render_full_body(frame: &mut Frame, app: &App, body: Rect) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(PHASES_WIDTH), Constraint::Fill(1)]).areas(body);
+
+    let phase_rows = u16::try_from(app.checklist().phases.len()).unwrap_or(u16::MAX);
+    let [phases, blockers] = Layout::vertical([
+        Constraint::Length(phase_rows.saturating_add(2).min(left.height / 2)),
+        Constraint::Fill(1),
+    ])
+    .areas(left);
+
+    let max_items = (right.height / 2).max(5);
+    let [items, detail] = Layout::vertical([
+        Constraint::Length(item_table_rows(app).clamp(5, max_items)),
+        Constraint::Fill(1),
+    ])
+    .areas(right);
+
+    render_phases(frame, app, phases);
+    render_blockers(frame, app, blockers);
+    render_items(frame, app, items);
+    render_detail(frame, app, detail);
+}
+
+/// Stacks a one-line phase bar, the items and the detail, for small terminals.
+fn render_compact_body(frame: &mut Frame, app: &App, body: Rect) {
+    let [phases, items, detail] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(item_table_rows(app).clamp(4, 8)),
+        Constraint::Fill(1),
+    ])
+    .areas(body);
+
+    render_phase_bar(frame, app, phases);
+    render_items(frame, app, items);
+    render_detail(frame, app, detail);
 }
 
 /// Replaces control characters and flattens the text to one line for a span.
@@ -299,18 +320,18 @@ fn render_phase_bar(frame: &mut Frame, app: &App, area: Rect) {
             format!(" {} {satisfied}/{total} ", safe_line(&phase.title))
         })
         .collect();
-    // Start late enough that the selected phase fits on the line.
-    let available = usize::from(area.width).saturating_sub(label.len());
+
+    // Skip leading phases until the selected one fits on the line. Each label takes its width
+    // plus one separator column.
+    let available = usize::from(area.width).saturating_sub(label.len() + 1);
+    let widths: Vec<usize> = labels.iter().map(|label| label.width() + 1).collect();
+    let mut needed: usize = widths.iter().take(app.phase + 1).sum();
     let mut first = 0;
-    while first < app.phase
-        && labels[first..=app.phase.min(labels.len().saturating_sub(1))]
-            .iter()
-            .map(|label| label.width() + 1)
-            .sum::<usize>()
-            > available
-    {
+    while first < app.phase && needed > available {
+        needed -= widths[first];
         first += 1;
     }
+
     let mut spans = vec![Span::styled(label, label_style)];
     if first > 0 {
         spans.push(Span::styled("…", app.theme.muted));
@@ -349,6 +370,7 @@ pub fn render_items(frame: &mut Frame, app: &App, area: Rect) {
         ));
     }
     let block = pane_block(app, Pane::Items, Line::from(title));
+
     if visible.is_empty() {
         let message = if app.filter.is_empty() {
             "this phase has no items"
@@ -359,6 +381,7 @@ pub fn render_items(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(paragraph, area);
         return;
     }
+
     let rows: Vec<Row> = visible.iter().map(|item| item_row(app, item)).collect();
     let header = Row::new(["status", "severity", "owner", "item"]).style(app.theme.muted);
     let widths = [
