@@ -1,6 +1,7 @@
 //! Session state: the fold of journal events and check results into each item's status, the
 //! counts and the go/no-go verdict. Front ends read it; nothing here touches a terminal.
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -178,6 +179,10 @@ pub struct Session {
     /// Item id to (phase index, item index), so that lookups stay constant-time on large
     /// checklists.
     index: HashMap<String, (usize, usize)>,
+    /// Settled status of every item in checklist order, computed on demand and dropped by every
+    /// change. Without it, each status query would walk dependency chains again, which grows
+    /// exponentially on checklists where items depend on several earlier ones.
+    settled: RefCell<Option<Vec<Status>>>,
 }
 
 impl Session {
@@ -202,6 +207,7 @@ impl Session {
             checklist,
             states,
             index,
+            settled: RefCell::new(None),
         }
     }
 
@@ -221,6 +227,7 @@ impl Session {
 
     /// Replays one journal event. Events naming items the checklist no longer has are ignored.
     pub fn apply_event(&mut self, event: &Event) {
+        self.settled.replace(None);
         match &event.kind {
             EventKind::SessionStarted { .. } => {}
             EventKind::Ticked { item } | EventKind::MarkedFailed { item } => {
@@ -273,6 +280,7 @@ impl Session {
     /// Applies a check result. Returns the journal event to append when the outcome differs
     /// from the last recorded one, so that the journal holds changes and not every repeat.
     pub fn apply_result(&mut self, result: CheckResult) -> Option<EventKind> {
+        self.settled.replace(None);
         let state = self.states.get_mut(&result.item_id)?;
         state.running = false;
         state.history.push_back(HistoryPoint {
@@ -319,25 +327,92 @@ impl Session {
     /// The status of an item ignoring a run in flight, so that a passing live check stays
     /// satisfied while it re-runs. Dependencies, counts of satisfied items and the verdict use it.
     pub fn settled_status(&self, item_id: &str) -> Status {
-        let Some(state) = self.states.get(item_id) else {
+        let Some(&(phase_index, item_index)) = self.index.get(item_id) else {
             return Status::Pending;
         };
-        let Some(item) = self.item(item_id) else {
+        let flat = self.checklist.phases[..phase_index]
+            .iter()
+            .map(|phase| phase.items.len())
+            .sum::<usize>()
+            + item_index;
+        let mut cache = self.settled.borrow_mut();
+        let statuses = cache.get_or_insert_with(|| self.compute_settled());
+        statuses.get(flat).copied().unwrap_or(Status::Pending)
+    }
+
+    /// Computes every item's settled status once, visiting each dependency once.
+    fn compute_settled(&self) -> Vec<Status> {
+        let items: Vec<&Item> = self.checklist.items().collect();
+        let positions: HashMap<&str, usize> = items
+            .iter()
+            .enumerate()
+            .map(|(position, item)| (item.id.as_str(), position))
+            .collect();
+        let mut memo: Vec<Option<Status>> = vec![None; items.len()];
+        let mut visiting = vec![false; items.len()];
+        for position in 0..items.len() {
+            self.visit_settled(position, &items, &positions, &mut memo, &mut visiting);
+        }
+        memo.into_iter()
+            .map(|status| status.unwrap_or(Status::Pending))
+            .collect()
+    }
+
+    fn visit_settled(
+        &self,
+        position: usize,
+        items: &[&Item],
+        positions: &HashMap<&str, usize>,
+        memo: &mut [Option<Status>],
+        visiting: &mut [bool],
+    ) -> Status {
+        if let Some(status) = memo[position] {
+            return status;
+        }
+        // A dependency cycle (rejected by the loader, possible in hand-built checklists) counts
+        // as unsatisfied instead of recursing forever.
+        if visiting[position] {
+            return Status::Blocked;
+        }
+        let item = items[position];
+        let Some(state) = self.states.get(&item.id) else {
             return Status::Pending;
         };
-        if item.is_manual() {
-            return match &state.mark {
-                Some(mark) if mark.done => Status::Done,
-                Some(_) => Status::Failed,
-                None if !self.unmet_dependencies(item).is_empty() => Status::Blocked,
-                None => Status::Pending,
-            };
-        }
-        match &state.recorded {
-            Some(recorded) => recorded.outcome.into(),
-            None if !self.unmet_dependencies(item).is_empty() => Status::Blocked,
-            None => Status::Pending,
-        }
+        // A mark or a recorded outcome decides the status whatever the dependencies say, so they
+        // are only walked for items that have neither.
+        let decided = match (&state.mark, &state.recorded) {
+            (Some(mark), _) if item.is_manual() => Some(if mark.done {
+                Status::Done
+            } else {
+                Status::Failed
+            }),
+            (_, Some(recorded)) if !item.is_manual() => Some(recorded.outcome.into()),
+            _ => None,
+        };
+        let status = match decided {
+            Some(status) => status,
+            None => {
+                visiting[position] = true;
+                let mut dependencies_met = true;
+                for dependency in &item.depends_on {
+                    let met = match positions.get(dependency.as_str()) {
+                        Some(&dependency_position) => self
+                            .visit_settled(dependency_position, items, positions, memo, visiting)
+                            .is_satisfied(),
+                        None => false,
+                    };
+                    dependencies_met &= met;
+                }
+                visiting[position] = false;
+                if dependencies_met {
+                    Status::Pending
+                } else {
+                    Status::Blocked
+                }
+            }
+        };
+        memo[position] = Some(status);
+        status
     }
 
     /// Ids of the item's dependencies that are not satisfied, in the order declared.

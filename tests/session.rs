@@ -570,3 +570,51 @@ fn satisfied_lists_pass_and_done() {
 
     assert_eq!(satisfied, vec!["health".to_string(), "smoke".to_string()]);
 }
+
+/// Each item depends on the two before it. Walking such chains without memoising visits each
+/// item exponentially often, which froze the cockpit on a 155-item checklist.
+#[test]
+fn deep_dependency_chain_settles() {
+    let ids: Vec<String> = (0..300).map(|index| format!("step-{index}")).collect();
+    let items: Vec<Item> = ids
+        .iter()
+        .enumerate()
+        .map(|(index, id)| {
+            let depends_on: Vec<&str> = ids[index.saturating_sub(2)..index]
+                .iter()
+                .map(String::as_str)
+                .collect();
+            manual(id, &depends_on)
+        })
+        .collect();
+    let mut session = Session::new(checklist(vec![items]));
+
+    assert_eq!(session.status("step-0"), Status::Pending);
+    assert_eq!(session.status("step-299"), Status::Blocked);
+    assert_eq!(session.verdict().blockers.len(), 300);
+
+    session.apply_event(&event(
+        2,
+        "lead",
+        EventKind::Ticked {
+            item: "step-0".into(),
+        },
+    ));
+    assert_eq!(session.status("step-0"), Status::Done);
+    assert_eq!(session.status("step-1"), Status::Pending);
+    assert_eq!(session.status("step-2"), Status::Blocked);
+}
+
+#[test]
+fn dependency_cycle_counts_as_blocked() {
+    let mut session = Session::new(checklist(vec![vec![
+        manual("a", &["b"]),
+        manual("b", &["a"]),
+    ]]));
+    assert_eq!(session.status("a"), Status::Blocked);
+    assert_eq!(session.status("b"), Status::Blocked);
+    assert!(session.check_manual_action("a").is_err());
+    session.apply_event(&event(2, "lead", EventKind::Ticked { item: "a".into() }));
+    assert_eq!(session.status("a"), Status::Done);
+    assert_eq!(session.status("b"), Status::Pending);
+}
