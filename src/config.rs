@@ -44,7 +44,8 @@ pub struct UiSettings {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineSettings {
-    /// Maximum number of checks in flight at once.
+    /// Maximum number of checks in flight at once, from 1 to [`MAX_CONCURRENCY`].
+    #[serde(deserialize_with = "deserialize_concurrency")]
     pub concurrency: usize,
     /// Timeout of one check attempt when the item sets none.
     #[serde(with = "crate::duration::serde_friendly")]
@@ -79,6 +80,22 @@ impl Default for EngineSettings {
             timeout: Duration::from_secs(10),
             body_limit: 64 * 1024,
         }
+    }
+}
+
+/// Largest accepted `engine.concurrency`; more checks in flight than this only exhausts file
+/// descriptors and the target's patience.
+pub const MAX_CONCURRENCY: usize = 4096;
+
+fn deserialize_concurrency<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<usize, D::Error> {
+    let value = i64::deserialize(deserializer)?;
+    match usize::try_from(value) {
+        Ok(concurrency @ 1..=MAX_CONCURRENCY) => Ok(concurrency),
+        _ => Err(serde::de::Error::custom(format!(
+            "invalid engine.concurrency {value}: write a number from 1 to {MAX_CONCURRENCY}"
+        ))),
     }
 }
 
@@ -126,14 +143,6 @@ impl Settings {
                 message: err.message().to_string(),
             }
         })?;
-        if settings.engine.concurrency == 0 {
-            return Err(SettingsError::Invalid {
-                path,
-                line: 1,
-                column: 1,
-                message: "engine.concurrency must be at least 1".into(),
-            });
-        }
         settings.source = Some(path);
         Ok(settings)
     }
@@ -160,23 +169,30 @@ impl Settings {
 
     /// The journal folder, defaulting to the XDG data folder.
     pub fn journal_dir(&self) -> PathBuf {
-        self.paths.journal_dir.clone().unwrap_or_else(|| {
-            dirs::data_dir()
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join("golive")
-                .join("journals")
-        })
+        let configured = self.paths.journal_dir.clone();
+        // An empty path in config.toml means "not set", not the current folder.
+        configured
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or_else(|| {
+                dirs::data_dir()
+                    .unwrap_or_else(|| PathBuf::from("."))
+                    .join("golive")
+                    .join("journals")
+            })
     }
 
     /// The log file, defaulting to the XDG state folder.
     pub fn log_file(&self) -> PathBuf {
-        self.paths.log_file.clone().unwrap_or_else(|| {
-            dirs::state_dir()
-                .or_else(dirs::data_local_dir)
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join("golive")
-                .join("golive.log")
-        })
+        let configured = self.paths.log_file.clone();
+        configured
+            .filter(|file| !file.as_os_str().is_empty())
+            .unwrap_or_else(|| {
+                dirs::state_dir()
+                    .or_else(dirs::data_local_dir)
+                    .unwrap_or_else(|| PathBuf::from("."))
+                    .join("golive")
+                    .join("golive.log")
+            })
     }
 }
 

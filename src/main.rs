@@ -10,7 +10,13 @@ use clap::{Args, Parser, Subcommand};
 /// A terminal cockpit for launch day: live launch checklists, a hash-chained journal and a
 /// headless report for CI.
 #[derive(Debug, Parser)]
-#[command(name = "golive", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "golive",
+    version,
+    args_conflicts_with_subcommands = true,
+    arg_required_else_help = true,
+    after_help = "New here? `golive demo` opens the cockpit on a built-in demo target."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

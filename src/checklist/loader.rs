@@ -25,6 +25,16 @@ use crate::redact::Redactor;
 /// Largest checklist file the loader reads, in bytes.
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
 
+/// Shortest `interval` accepted, because a live check re-run more often than once a second
+/// keeps a CPU core busy and floods its target.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Longest `timeout` of one check attempt accepted.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// Largest `retries` accepted, so that a check against a dead target ends in bounded time.
+pub const MAX_RETRIES: u32 = 10;
+
 /// Settings from `config.toml` that apply when the checklist sets none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadDefaults {
@@ -440,6 +450,52 @@ impl Cx<'_> {
         }
     }
 
+    /// Reads `timeout`, rejecting zero and values above [`MAX_TIMEOUT`].
+    fn timeout(&mut self, table: &DeTable<'_>, scope: &Resolver) -> Option<Duration> {
+        let timeout = self.duration(table, "timeout", scope)?;
+        let span = table.get("timeout").map_or(0..0, |value| value.span());
+        let shown = crate::duration::format_duration(timeout);
+        let max = crate::duration::format_duration(MAX_TIMEOUT);
+        if timeout.is_zero() {
+            self.error(
+                span,
+                "`timeout` is zero, so every attempt would time out at once".into(),
+                Some("write a positive duration such as `10s`".into()),
+            );
+            return None;
+        }
+        if timeout > MAX_TIMEOUT {
+            self.error(
+                span,
+                format!("`timeout` of {shown} is longer than the maximum of {max}"),
+                Some(format!(
+                    "write `{max}` or less: one attempt of a check must end in bounded time"
+                )),
+            );
+            return None;
+        }
+        Some(timeout)
+    }
+
+    /// Reads `interval`, rejecting values below [`MIN_INTERVAL`].
+    fn interval(&mut self, table: &DeTable<'_>, scope: &Resolver) -> Option<Duration> {
+        let interval = self.duration(table, "interval", scope)?;
+        if interval >= MIN_INTERVAL {
+            return Some(interval);
+        }
+        let span = table.get("interval").map_or(0..0, |value| value.span());
+        let shown = crate::duration::format_duration(interval);
+        self.error(
+            span,
+            format!(
+                "interval `{shown}` is too short, because live checks re-run at most once a \
+                 second"
+            ),
+            Some("write `1s` or more".into()),
+        );
+        None
+    }
+
     fn retries(&mut self, table: &DeTable<'_>) -> Option<u32> {
         let value = table.get("retries")?;
         let parsed = match value.get_ref() {
@@ -452,6 +508,16 @@ impl Cx<'_> {
             }
         };
         match parsed.and_then(|number| u32::try_from(number).ok()) {
+            Some(retries) if retries > MAX_RETRIES => {
+                self.error(
+                    value.span(),
+                    format!("`retries` of {retries} is more than the maximum of {MAX_RETRIES}"),
+                    Some(format!(
+                        "write a number of extra attempts from 0 to {MAX_RETRIES}"
+                    )),
+                );
+                None
+            }
             Some(retries) => Some(retries),
             None => {
                 let quoted = self.quote(value.span());
@@ -764,13 +830,13 @@ fn read_defaults(cx: &mut Cx<'_>, root: &DeTable<'_>, defaults: &LoadDefaults) -
         report: true,
         has_environments: false,
     };
-    if let Some(timeout) = cx.duration(table, "timeout", &empty) {
+    if let Some(timeout) = cx.timeout(table, &empty) {
         out.timeout = timeout;
     }
     if let Some(retries) = cx.retries(table) {
         out.retries = retries;
     }
-    out.interval = cx.duration(table, "interval", &empty);
+    out.interval = cx.interval(table, &empty);
     out
 }
 

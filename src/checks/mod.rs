@@ -45,6 +45,38 @@ pub fn parse_spec(kind: &str, settings: toml::Table) -> Result<CheckSpec, SpecEr
     }
 }
 
+/// Keys of an `http` check table besides the common `kind`, `timeout`, `retries` and `interval`.
+const HTTP_CHECK_KEYS: &[&str] = &[
+    "method",
+    "url",
+    "headers",
+    "body",
+    "json",
+    "follow_redirects",
+    "expect",
+];
+/// Keys of an `http` check's `expect` table.
+const HTTP_EXPECT_KEYS: &[&str] = &[
+    "status",
+    "max_latency",
+    "json",
+    "body_contains",
+    "body_not_contains",
+    "headers_present",
+    "headers_absent",
+    "headers_equal",
+];
+
+/// Returns the valid keys of a kind's `check` table (without the common `kind`, `timeout`,
+/// `retries` and `interval`) and of its `expect` table, or `None` for an unknown kind. The
+/// loader uses them to report every unknown key at once, before [`parse_spec`] runs.
+pub fn settings_keys(kind: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    match kind {
+        "http" => Some((HTTP_CHECK_KEYS, HTTP_EXPECT_KEYS)),
+        _ => None,
+    }
+}
+
 /// Deserialises a kind's settings, reporting the path of the first invalid field.
 pub fn deserialize_settings<T: serde::de::DeserializeOwned>(
     settings: toml::Table,

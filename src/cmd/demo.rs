@@ -46,7 +46,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let vars = [("base_url".to_string(), server.base_url())];
         let checklist = super::load_checklist_for(&path, Some("demo"), &vars, &settings)?;
         let actor = super::resolve_actor(args.actor, &settings, &mut warnings);
-        super::open::open_cockpit(
+        let reason = super::open::open_cockpit(
             checklist,
             settings,
             actor,
@@ -55,7 +55,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             warnings,
         )
         .await?;
-        Ok(ExitCode::SUCCESS)
+        Ok(ExitCode::from(reason.exit_code()))
     })
 }
 

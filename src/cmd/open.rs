@@ -7,7 +7,7 @@ use anyhow::Context;
 use golive::checklist::Checklist;
 use golive::config::Settings;
 use golive::journal::file;
-use golive::tui::{self, Cockpit};
+use golive::tui::{self, Cockpit, ExitReason};
 
 use crate::OpenArgs;
 
@@ -18,7 +18,7 @@ pub fn run(args: OpenArgs) -> anyhow::Result<ExitCode> {
     let checklist = super::load_checklist(&args.checklist, &settings)?;
     let actor = super::resolve_actor(args.actor, &settings, &mut warnings);
     let runtime = super::runtime()?;
-    runtime.block_on(open_cockpit(
+    let reason = runtime.block_on(open_cockpit(
         checklist,
         settings,
         actor,
@@ -26,7 +26,7 @@ pub fn run(args: OpenArgs) -> anyhow::Result<ExitCode> {
         args.new_session,
         warnings,
     ))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(reason.exit_code()))
 }
 
 /// Opens the journal for the checklist and runs the cockpit until the person quits.
@@ -37,7 +37,8 @@ pub async fn open_cockpit(
     theme: Option<String>,
     new_session: bool,
     startup_warnings: Vec<String>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ExitReason> {
+    require_terminal()?;
     let journal = file::open(&settings.journal_dir(), &checklist, new_session, &actor)
         .context("cannot open the session journal")?;
     let theme_name = theme.unwrap_or_else(|| settings.ui.theme.clone());
@@ -54,4 +55,18 @@ pub async fn open_cockpit(
         startup_warnings,
     })
     .await
+}
+
+/// Fails with a clear message when standard input or output is not a terminal, because the
+/// cockpit needs one to draw and read keys.
+fn require_terminal() -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the cockpit needs an interactive terminal, and standard input or output is not one; \
+         run it in a terminal, or use `golive check` for scripts and CI"
+    )
 }

@@ -9,10 +9,14 @@
 //!   `sync_data` before it returns, so an acknowledged event survives a crash of golive. It
 //!   also survives a crash of the machine as far as the disk honours `fsync`.
 //! - Existing content is never rewritten. The one exception is a torn last line, left by a
-//!   crash during a write: opening the journal copies its bytes to `<file>.torn-<UTC time>` and
-//!   truncates the file to the last complete line.
-//! - Any other damage (an unparsable line before the last, a broken hash chain, a gap in `seq`)
-//!   makes opening fail with [`JournalError::Damaged`] and leaves the file as it is.
+//!   crash during a write: a last line without its ending `\n`. Opening the journal copies its
+//!   bytes to `<file>.torn-<UTC time>` and truncates the file to the last complete line.
+//! - Any other damage (a complete line that does not parse, the last one included, a broken
+//!   hash chain, a gap in `seq`) makes opening fail with [`JournalError::Damaged`] and leaves
+//!   the file as it is.
+//! - Before every append, [`FileJournal::append`] checks that the journal's path still names
+//!   the open file. When the file was deleted or renamed, the append fails with
+//!   [`JournalError::Moved`] instead of writing to a file that no one will read.
 //! - An open journal holds an exclusive advisory lock (`flock` on Unix) on its file, so two
 //!   golive processes cannot interleave writes to one journal.
 
@@ -28,6 +32,16 @@ use crate::checklist::Checklist;
 
 /// Number of hex characters of the checklist path's SHA-256 in a journal's file name.
 const PATH_HASH_LEN: usize = 8;
+
+/// Number of hex characters of the environment name's SHA-256 that a journal's file name
+/// carries when the name had to be changed to fit in a file name.
+const ENVIRONMENT_HASH_LEN: usize = 8;
+
+/// Maximum length in bytes of the checklist stem and of the environment in a journal's file
+/// name. With both at the maximum, a journal's name is 145 bytes, and the longest suffix that
+/// golive adds (`.torn-<UTC time>-<attempt>`, 25 bytes) keeps it under the 255-byte limit of
+/// common file systems.
+const MAX_NAME_PART_LEN: usize = 60;
 
 /// Number of numbered names tried for a set-aside journal or a torn-line copy when names with
 /// the same timestamp already exist.
@@ -74,22 +88,36 @@ struct TornLine {
 /// as `authbridge-launch-1a2b3c4d-staging.jsonl`.
 ///
 /// Characters other than ASCII letters, digits, `.`, `_` and `-` in the stem and environment
-/// become `-`. The path is canonicalised when the file exists; otherwise it is only made
-/// absolute.
+/// become `-`, and each is cut to [`MAX_NAME_PART_LEN`] bytes. When that changes the
+/// environment, the first 8 hex characters of the SHA-256 of its original name follow it, so
+/// that environments such as `a b` and `a-b` get different journals. The stem needs no such
+/// hash because the path hash already tells checklists apart. The path is canonicalised when
+/// the file exists; otherwise it is only made absolute.
 pub fn path_for(dir: &Path, checklist: &Checklist) -> PathBuf {
     let absolute = absolute_checklist_path(&checklist.path);
     let stem = checklist
         .path
         .file_stem()
-        .map(|stem| file_name_part(&stem.to_string_lossy()))
+        .map(|stem| shortened_name_part(&stem.to_string_lossy()))
         .filter(|stem| !stem.is_empty())
         .unwrap_or_else(|| "checklist".to_string());
     let path_hash = hex::encode(Sha256::digest(absolute.as_os_str().as_encoded_bytes()));
-    let environment = file_name_part(&checklist.environment);
+    let environment = environment_name_part(&checklist.environment);
     dir.join(format!(
         "{stem}-{}-{environment}.jsonl",
         &path_hash[..PATH_HASH_LEN]
     ))
+}
+
+/// Returns the environment as it appears in a journal's file name: made safe and shortened,
+/// followed by a hash of the original name when that changed it.
+fn environment_name_part(environment: &str) -> String {
+    let part = shortened_name_part(environment);
+    if part == environment {
+        return part;
+    }
+    let hash = hex::encode(Sha256::digest(environment.as_bytes()));
+    format!("{part}-{}", &hash[..ENVIRONMENT_HASH_LEN])
 }
 
 /// Opens the journal of a checklist in `dir`, creating `dir` and the file as needed.
@@ -325,6 +353,12 @@ impl Journal for FileJournal {
                 io::Error::other("an earlier append failed; reopen the journal to recover"),
             ));
         }
+        // Writes to a deleted or renamed file succeed but are lost to every later reader.
+        if !is_same_file(&self.file, &self.path)? {
+            return Err(JournalError::Moved {
+                path: self.path.display().to_string(),
+            });
+        }
         let seq = self.events.last().map_or(1, |last| last.seq + 1);
         let prev = self
             .events
@@ -352,7 +386,8 @@ impl Journal for FileJournal {
 }
 
 /// Splits the bytes into lines, parses them and verifies the chain. The last line is torn when
-/// it lacks its `\n` or does not parse. Any other bad line is damage.
+/// it lacks its `\n`, because [`FileJournal::append`] writes the `\n` as the line's last byte.
+/// Any line that ends in `\n` but does not parse, the last one included, is damage.
 fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, JournalError> {
     let damaged = |line: usize, reason: String| JournalError::Damaged {
         path: path.display().to_string(),
@@ -375,13 +410,6 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, JournalError> {
         };
         match serde_json::from_slice::<Event>(&rest[..end]) {
             Ok(event) => events.push(event),
-            Err(_) if offset + end + 1 == bytes.len() => {
-                torn = Some(TornLine {
-                    line: line_number,
-                    offset,
-                });
-                break;
-            }
             Err(err) => {
                 return Err(damaged(
                     line_number,
@@ -536,9 +564,12 @@ fn absolute_checklist_path(path: &Path) -> PathBuf {
         .unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// Replaces characters that are unsafe or awkward in file names with `-`.
-fn file_name_part(text: &str) -> String {
+/// Replaces characters that are unsafe or awkward in file names with `-` and keeps at most
+/// [`MAX_NAME_PART_LEN`] of them. The result is ASCII, so its length in characters is also
+/// its length in bytes.
+fn shortened_name_part(text: &str) -> String {
     text.chars()
+        .take(MAX_NAME_PART_LEN)
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
                 c

@@ -25,6 +25,17 @@
 //!
 //! The first event's `prev` is [`GENESIS_HASH`]. [`compute_hash`] computes the hash and
 //! [`verify_chain`] checks a whole sequence.
+//!
+//! ## What the chain detects
+//!
+//! Editing, inserting, reordering or removing an event anywhere before the last event breaks
+//! the chain: the changed event's hash no longer matches its content, or the next event's
+//! `prev` or `seq` no longer matches, and [`verify_chain`] names the first such event.
+//!
+//! Removing events from the end cannot be detected from the file alone, because what is left
+//! is still a valid chain. Neither can rewriting the whole file with freshly computed hashes,
+//! because the hash is not keyed. Both are detected only by comparing the journal's head hash
+//! ([`Journal::head`]) with a head hash recorded elsewhere, such as in a signed launch record.
 
 pub mod file;
 
@@ -80,27 +91,93 @@ pub enum EventKind {
 }
 
 /// Failures of a journal.
-#[derive(Debug, thiserror::Error)]
+///
+/// The message of [`JournalError::Io`] contains the operating system error, because the
+/// cockpit shows only this message on its error line. So that chain printers such as
+/// anyhow's `{:#}` do not print the OS error a second time, `source()` returns `None` for
+/// every variant. The type implements `Display` and `Error` by hand because thiserror always
+/// treats a field named `source` as the error source.
+#[derive(Debug)]
 pub enum JournalError {
-    #[error("cannot {action} journal {path}: {source}")]
+    /// A file system operation on the journal or its folder failed.
     Io {
+        /// What golive tried to do, such as `append to`; the message reads
+        /// `cannot {action} journal {path}`.
         action: &'static str,
         path: String,
         source: std::io::Error,
     },
-    #[error("journal {path} is damaged at line {line}: {reason}; the file was left as it is")]
+    /// The file is not a valid journal. The file was left as it is.
     Damaged {
         path: String,
         line: usize,
         reason: String,
     },
-    #[error("journal {path} belongs to another checklist or environment: {reason}")]
+    /// The journal was started for another environment.
     Mismatch { path: String, reason: String },
-    #[error(
-        "journal {path} is locked because another golive process has it open; close that \
-         session and try again"
-    )]
+    /// Another golive process holds the journal's lock.
     Locked { path: String },
+    /// The journal's path no longer names the file that the open journal writes to, because
+    /// the file was deleted, renamed or replaced after it was opened.
+    Moved { path: String },
+}
+
+impl std::fmt::Display for JournalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JournalError::Io {
+                action,
+                path,
+                source,
+            } => {
+                write!(f, "cannot {action} journal {path}: {source}")?;
+                if let Some(hint) = io_hint(source) {
+                    write!(f, "; {hint}")?;
+                }
+                Ok(())
+            }
+            JournalError::Damaged { path, line, reason } => write!(
+                f,
+                "journal {path} is damaged at line {line}: {reason}; the file was left as it is"
+            ),
+            JournalError::Mismatch { path, reason } => write!(
+                f,
+                "journal {path} belongs to another checklist or environment: {reason}"
+            ),
+            JournalError::Locked { path } => write!(
+                f,
+                "journal {path} is locked because another golive process has it open; close \
+                 that session and try again"
+            ),
+            JournalError::Moved { path } => write!(
+                f,
+                "journal file {path} was moved or deleted while golive had it open, so this \
+                 action was NOT recorded; restart golive, which starts or resumes the journal \
+                 at {path}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for JournalError {}
+
+/// Returns what a person can do about an OS error, for the error kinds that have a fix.
+fn io_hint(error: &std::io::Error) -> Option<&'static str> {
+    match error.kind() {
+        std::io::ErrorKind::ReadOnlyFilesystem => Some(
+            "the folder is read-only, so set `[paths] journal_dir` in config.toml to a \
+             writable folder",
+        ),
+        std::io::ErrorKind::PermissionDenied => Some(
+            "fix the folder's permissions, or set `[paths] journal_dir` in config.toml to a \
+             folder that golive can write to",
+        ),
+        std::io::ErrorKind::StorageFull => Some(
+            "free space on the disk, or set `[paths] journal_dir` in config.toml to a folder \
+             on another disk",
+        ),
+        _ => None,
+    }
 }
 
 /// The first event of a sequence that breaks the hash chain.

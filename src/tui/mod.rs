@@ -38,8 +38,33 @@ pub struct Cockpit {
     pub startup_warnings: Vec<String>,
 }
 
+/// How the cockpit ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitReason {
+    /// The person quit with `q` or Ctrl-C, or the terminal's input ended.
+    Quit,
+    /// The process received this signal number.
+    Signal(i32),
+}
+
+impl ExitReason {
+    /// The process exit code: 0 after a quit, 128 plus the signal number after a signal, as
+    /// shells report it.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ExitReason::Quit => 0,
+            ExitReason::Signal(number) => u8::try_from(128 + number).unwrap_or(1),
+        }
+    }
+}
+
 /// Shortest clock redraw period accepted, in milliseconds, so a zero setting cannot spin.
 const MIN_TICK_MS: u64 = 50;
+
+/// Signal numbers on Linux and the BSDs, for exit codes.
+const SIGHUP: i32 = 1;
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
 
 /// Runs the cockpit until the person quits or the process receives SIGTERM, SIGHUP or SIGINT.
 ///
@@ -47,7 +72,7 @@ const MIN_TICK_MS: u64 = 50;
 /// arrive from the engine over a channel, so the loop never waits for a check.
 // NOTE: journal appends run on the event loop, because an action is shown only once it is
 // durable. A journal kept over the network would stall the screen while it writes.
-pub async fn run(cockpit: Cockpit) -> anyhow::Result<()> {
+pub async fn run(cockpit: Cockpit) -> anyhow::Result<ExitReason> {
     let Cockpit {
         checklist,
         settings,
@@ -77,6 +102,7 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<()> {
     terminal::install_panic_hook();
     let mut guard = terminal::TerminalGuard::enter()?;
     let mut keys = EventStream::new();
+    let mut reason = ExitReason::Quit;
 
     let mut first_frame = true;
     loop {
@@ -110,14 +136,24 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<()> {
                 }
             }
             _ = ticker.tick() => app.set_now(jiff::Timestamp::now()),
-            _ = sigterm.recv() => break,
-            _ = sighup.recv() => break,
-            _ = sigint.recv() => break,
+            _ = sigterm.recv() => {
+                reason = ExitReason::Signal(SIGTERM);
+                break;
+            }
+            _ = sighup.recv() => {
+                reason = ExitReason::Signal(SIGHUP);
+                break;
+            }
+            _ = sigint.recv() => {
+                reason = ExitReason::Signal(SIGINT);
+                break;
+            }
         }
     }
     drop(guard);
     drop(engine);
-    Ok(())
+    tracing::info!(?reason, "cockpit stopped");
+    Ok(reason)
 }
 
 /// Carries out the actions of one key press. Returns true when the cockpit should quit.
