@@ -1,8 +1,8 @@
 //! User settings from `config.toml`: identity, theme, engine limits, journal and log locations.
 //!
-//! Looked up in this order, first found wins: `--config PATH`, `./config.toml`,
-//! `$XDG_CONFIG_HOME/golive/config.toml` (usually `~/.config/golive/config.toml`). With none of
-//! them, the documented defaults apply.
+//! Applied in this order, each file overriding the keys it sets: the documented defaults,
+//! `$XDG_CONFIG_HOME/golive/config.toml` (usually `~/.config/golive/config.toml`),
+//! `./config.toml`, then `--config PATH`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,9 +17,12 @@ pub struct Settings {
     pub ui: UiSettings,
     pub engine: EngineSettings,
     pub paths: Paths,
-    /// Where the settings were read from; `None` when the defaults apply.
+    /// The last settings file applied; `None` when the defaults apply.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// Every settings file applied, in order.
+    #[serde(skip)]
+    pub sources: Vec<PathBuf>,
 }
 
 /// Who is at the keyboard, recorded with every manual event.
@@ -117,41 +120,73 @@ pub enum SettingsError {
 }
 
 impl Settings {
-    /// Loads the settings from `explicit` when given, else from the first file found in the
-    /// lookup order, else the defaults.
+    /// Loads the settings: the defaults, overridden by `~/.config/golive/config.toml`, then by
+    /// `./config.toml`, then by `explicit`. Each file overrides only the keys it sets, so a
+    /// project's `config.toml` can set the theme while a person's own file sets their identity.
     pub fn load(explicit: Option<&Path>) -> Result<Settings, SettingsError> {
-        let path = match explicit {
-            Some(path) => Some(path.to_path_buf()),
-            None => Self::candidates().into_iter().find(|path| path.is_file()),
-        };
-        let Some(path) = path else {
-            return Ok(Settings::default());
-        };
-        let text = std::fs::read_to_string(&path).map_err(|source| SettingsError::Read {
-            path: path.clone(),
+        let mut layers: Vec<PathBuf> = Self::candidates()
+            .into_iter()
+            .filter(|path| path.is_file())
+            .collect();
+        if let Some(path) = explicit {
+            // An explicit file must exist: a typo in --config must not fall back silently.
+            layers.push(path.to_path_buf());
+        }
+        Self::load_layers(layers)
+    }
+
+    /// Loads the settings from these files, each overriding the keys it sets in the ones
+    /// before it.
+    pub fn load_layers(layers: Vec<PathBuf>) -> Result<Settings, SettingsError> {
+        let mut merged = toml::Table::new();
+        for path in &layers {
+            let table = Self::read_layer(path)?;
+            merge_tables(&mut merged, table);
+        }
+        let mut settings: Settings =
+            toml::Value::Table(merged)
+                .try_into()
+                .map_err(|err: toml::de::Error| SettingsError::Invalid {
+                    path: layers.last().cloned().unwrap_or_default(),
+                    line: 1,
+                    column: 1,
+                    message: err.message().to_string(),
+                })?;
+        settings.source = layers.last().cloned();
+        settings.sources = layers;
+        Ok(settings)
+    }
+
+    /// Reads one settings file and checks it on its own, so that an error names its file, line
+    /// and column.
+    fn read_layer(path: &Path) -> Result<toml::Table, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+            path: path.to_path_buf(),
             source,
         })?;
-        let mut settings: Settings = toml::from_str(&text).map_err(|err| {
+        let invalid = |err: toml::de::Error| {
             let (line, column) = err
                 .span()
                 .map(|span| line_column(&text, span.start))
                 .unwrap_or((1, 1));
             SettingsError::Invalid {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 line,
                 column,
                 message: err.message().to_string(),
             }
-        })?;
-        settings.source = Some(path);
-        Ok(settings)
+        };
+        toml::from_str::<Settings>(&text).map_err(invalid)?;
+        toml::from_str::<toml::Table>(&text).map_err(invalid)
     }
 
+    /// Settings files in the order they are applied, later ones overriding earlier ones.
     fn candidates() -> Vec<PathBuf> {
-        let mut paths = vec![PathBuf::from("config.toml")];
+        let mut paths = Vec::new();
         if let Some(dir) = dirs::config_dir() {
             paths.push(dir.join("golive").join("config.toml"));
         }
+        paths.push(PathBuf::from("config.toml"));
         paths
     }
 
@@ -193,6 +228,20 @@ impl Settings {
                     .join("golive")
                     .join("golive.log")
             })
+    }
+}
+
+/// Merges `overlay` into `base`: tables merge key by key, any other value replaces.
+fn merge_tables(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(overlay_table)) => {
+                merge_tables(base_table, overlay_table);
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
     }
 }
 

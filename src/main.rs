@@ -13,17 +13,29 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "golive",
     version,
-    args_conflicts_with_subcommands = true,
     arg_required_else_help = true,
-    after_help = "New here? `golive demo` opens the cockpit on a built-in demo target."
+    after_help = "`golive FILE [OPTIONS]` is short for `golive open FILE [OPTIONS]`.\n\
+                  New here? `golive demo` opens the cockpit on a built-in demo target."
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
+}
 
-    /// Opens the cockpit on a checklist (same as `golive open`).
-    #[command(flatten)]
-    open: Option<OpenArgs>,
+/// Subcommand names, so that `golive FILE ...` can be told apart from `golive lint ...`.
+const SUBCOMMANDS: &[&str] = &["open", "lint", "check", "demo", "help"];
+
+/// Inserts `open` when the first argument is not a subcommand or a top-level flag, so that
+/// `golive FILE --env E` and `golive --env E FILE` mean `golive open ...`.
+fn with_default_subcommand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let Some(first) = args.get(1).and_then(|arg| arg.to_str()) else {
+        return args;
+    };
+    let top_level_flag = matches!(first, "-h" | "--help" | "-V" | "--version");
+    if !SUBCOMMANDS.contains(&first) && !top_level_flag {
+        args.insert(1, "open".into());
+    }
+    args
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +118,10 @@ struct CheckArgs {
     /// Writes the report to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+
+    /// Ignores the cockpit's session journal: manual items count as not done.
+    #[arg(long)]
+    ignore_journal: bool,
 }
 
 #[derive(Debug, Args)]
@@ -135,24 +151,17 @@ struct DemoArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match (cli.command, cli.open) {
-        (Some(Command::Open(args)), _) | (None, Some(args)) => cmd::open::run(args),
-        (Some(Command::Lint(args)), _) => cmd::lint::run(args),
-        (Some(Command::Check(args)), _) => cmd::check::run(args),
-        (Some(Command::Demo(args)), _) => cmd::demo::run(args),
-        (None, None) => {
-            eprintln!(
-                "golive: no checklist given. Try `golive demo`, or `golive open CHECKLIST --env ENV`; \
-                 `golive --help` lists every command."
-            );
-            return ExitCode::from(2);
-        }
+    let cli = Cli::parse_from(with_default_subcommand(std::env::args_os().collect()));
+    let result = match cli.command {
+        Command::Open(args) => cmd::open::run(args),
+        Command::Lint(args) => cmd::lint::run(args),
+        Command::Check(args) => cmd::check::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("golive: {err:#}");
+            cmd::print_stderr(&format!("golive: {err:#}\n"));
             ExitCode::from(2)
         }
     }

@@ -300,3 +300,115 @@ fn no_arguments_suggests_demo() {
         stderr(&output)
     );
 }
+
+#[test]
+fn settings_layers_override_by_key() {
+    let home = tempfile::tempdir().unwrap();
+    let user = write_checklist(
+        home.path(),
+        "user.toml",
+        "[identity]\nname = \"Dana\"\nemail = \"dana@example.com\"\n[ui]\ntheme = \"neon\"\n",
+    );
+    let project = write_checklist(home.path(), "project.toml", "[ui]\ntheme = \"light\"\n");
+
+    let settings =
+        golive::config::Settings::load_layers(vec![user, project.clone()]).expect("settings load");
+
+    assert_eq!(settings.identity.name, "Dana");
+    assert_eq!(settings.ui.theme, "light");
+    assert_eq!(settings.engine.concurrency, 32);
+    assert_eq!(settings.source, Some(project));
+    assert_eq!(settings.actor().as_deref(), Some("Dana <dana@example.com>"));
+}
+
+#[test]
+fn settings_error_names_user_file() {
+    let home = tempfile::tempdir().unwrap();
+    let user_dir = home.path().join("config").join("golive");
+    std::fs::create_dir_all(&user_dir).unwrap();
+    std::fs::write(user_dir.join("config.toml"), "[ui]\nthem = \"dark\"\n").unwrap();
+    let output = golive(home.path(), &["lint", "checklists/demo.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("golive/config.toml:2:"), "{message}");
+    assert!(message.contains("them"), "{message}");
+}
+
+#[test]
+fn check_uses_ticks_from_cockpit_journal() {
+    let home = tempfile::tempdir().unwrap();
+    let (_runtime, server) = start_demo();
+    let base_url = format!("base_url={}", server.base_url());
+
+    // Tick the manual item that `metrics-live` depends on, as the cockpit would.
+    let overrides = [("base_url".to_string(), server.base_url())]
+        .into_iter()
+        .collect();
+    let loaded = golive::checklist::loader::load(
+        Path::new("checklists/demo.toml"),
+        Some("demo"),
+        &overrides,
+        &golive::checklist::loader::LoadDefaults::default(),
+    )
+    .expect("demo checklist loads");
+    let journal_dir = home.path().join("data").join("golive").join("journals");
+    {
+        use golive::journal::{EventKind, Journal};
+        let mut journal =
+            golive::journal::file::open(&journal_dir, &loaded.checklist, false, "Lead")
+                .expect("journal opens");
+        journal
+            .append(
+                "Lead",
+                EventKind::Ticked {
+                    item: "traffic-switch".into(),
+                },
+            )
+            .expect("tick recorded");
+    }
+
+    let output = golive(
+        home.path(),
+        &[
+            "check",
+            "checklists/demo.toml",
+            "--var",
+            &base_url,
+            "--format",
+            "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let status = |id: &str| {
+        report["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["id"] == id)
+            .map(|item| item["status"].clone())
+            .unwrap()
+    };
+    assert_eq!(status("traffic-switch"), "done");
+    assert_eq!(status("metrics-live"), "pass");
+
+    let ignored = golive(
+        home.path(),
+        &[
+            "check",
+            "checklists/demo.toml",
+            "--var",
+            &base_url,
+            "--format",
+            "json",
+            "--ignore-journal",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&ignored)).expect("JSON");
+    let metrics = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["id"] == "metrics-live")
+        .unwrap();
+    assert_eq!(metrics["status"], "blocked");
+}

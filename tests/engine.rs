@@ -273,6 +273,81 @@ async fn blocked_until_manual_item_ticked() {
 }
 
 #[tokio::test]
+async fn untick_blocks_dependents_at_once() {
+    let server = HostileServer::start().await;
+    let items = vec![
+        manual_item("deploy"),
+        check_item(
+            "health",
+            &server.url("/ok"),
+            Duration::from_secs(5),
+            &["deploy"],
+        ),
+        check_item(
+            "smoke",
+            &server.url("/ok"),
+            Duration::from_secs(5),
+            &["health"],
+        ),
+    ];
+    let mut running = start(checklist(items), 4);
+    running
+        .satisfied
+        .send_replace(BTreeSet::from(["deploy".to_string()]));
+    running.engine.send(EngineCommand::RunAll);
+    let (results, _) = collect(&mut running.events, 2).await;
+    let passed: Vec<(&str, Outcome)> = results
+        .iter()
+        .map(|result| (result.item_id.as_str(), result.outcome))
+        .collect();
+    assert_eq!(
+        passed,
+        [("health", Outcome::Pass), ("smoke", Outcome::Pass)]
+    );
+
+    // Neither check has an interval, so only the change of the satisfied set can block them.
+    running.satisfied.send_replace(BTreeSet::new());
+    let (results, started) = collect(&mut running.events, 2).await;
+    let blocked: Vec<(&str, Outcome, &str)> = results
+        .iter()
+        .map(|result| {
+            (
+                result.item_id.as_str(),
+                result.outcome,
+                result.summary.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        blocked,
+        [
+            (
+                "health",
+                Outcome::Blocked,
+                "blocked by unmet dependencies: deploy"
+            ),
+            (
+                "smoke",
+                Outcome::Blocked,
+                "blocked by unmet dependencies: health"
+            ),
+        ]
+    );
+    assert!(started.is_empty(), "no check ran: {started:?}");
+    assert_eq!(server.hits("/ok"), 2);
+
+    running
+        .satisfied
+        .send_replace(BTreeSet::from(["deploy".to_string()]));
+    let (results, _) = collect(&mut running.events, 2).await;
+    let rerun: Vec<(&str, Outcome)> = results
+        .iter()
+        .map(|result| (result.item_id.as_str(), result.outcome))
+        .collect();
+    assert_eq!(rerun, [("health", Outcome::Pass), ("smoke", Outcome::Pass)]);
+}
+
+#[tokio::test]
 async fn dependent_runs_after_check_passes() {
     let server = HostileServer::start().await;
     let items = vec![

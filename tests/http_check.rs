@@ -393,3 +393,34 @@ async fn describe_lists_settings() {
     assert_eq!(labels, ["method", "url", "expect status", "expect latency"]);
     assert_eq!(lines[3].1, "at most 800ms");
 }
+
+#[tokio::test]
+async fn userinfo_is_no_redirect() {
+    let server = HostileServer::start().await;
+    let url = format!("http://user:{SECRET}@{}/ok", server.addr);
+    let probe = probe(&format!("url = \"{url}\"")).await;
+    assert_eq!(probe.outcome, Outcome::Pass, "{}", probe.summary);
+    let redirected = probe
+        .evidence
+        .notes
+        .iter()
+        .find(|note| note.starts_with("redirected to"));
+    assert_eq!(redirected, None);
+    assert!(
+        probe.evidence.request[0].contains("user:••••••@"),
+        "{:?}",
+        probe.evidence.request
+    );
+}
+
+#[tokio::test]
+async fn basic_credentials_masked_in_echo() {
+    let server = HostileServer::start().await;
+    let url = format!("http://user:{SECRET}@{}/echo-auth", server.addr);
+    let probe = probe(&format!("url = \"{url}\"")).await;
+    assert_eq!(probe.outcome, Outcome::Pass, "{}", probe.summary);
+    let json = evidence_json(&probe);
+    assert!(json.contains("you sent: Basic"), "the echo was read: {json}");
+    // base64 of `user:s3cr3t-token-value`, as reqwest sends it.
+    assert!(!json.contains("dXNlcjpzM2NyM3QtdG9rZW4tdmFsdWU="), "{json}");
+}

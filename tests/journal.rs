@@ -187,7 +187,121 @@ fn path_for_replaces_unsafe_characters() {
 
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with("launch-plan-"), "{name}");
-    assert!(name.ends_with("-eu-west-1.jsonl"), "{name}");
+    let environment_hash = name
+        .strip_suffix(".jsonl")
+        .and_then(|rest| rest.rsplit_once("-eu-west-1-"))
+        .map(|(_, hash)| hash)
+        .unwrap_or_else(|| panic!("unexpected journal name {name}"));
+    assert_eq!(environment_hash.len(), 8, "{name}");
+    assert!(
+        environment_hash.chars().all(|c| c.is_ascii_hexdigit()),
+        "{name}"
+    );
+}
+
+#[test]
+fn path_for_separates_colliding_environments() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = Path::new("journals");
+    // Each pair becomes the same text once unsafe characters are replaced with `-`.
+    let pairs = [("生产", "测试"), ("a b", "a-b"), ("eu/west", "eu west")];
+
+    for (first, second) in pairs {
+        let first_path = file::path_for(journals, &checklist_in(dir.path(), first, "d"));
+        let second_path = file::path_for(journals, &checklist_in(dir.path(), second, "d"));
+        assert_ne!(first_path, second_path, "{first} and {second}");
+    }
+}
+
+#[test]
+fn new_session_keeps_colliding_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let production = checklist_in(dir.path(), "生产", "digest-1");
+    let testing = checklist_in(dir.path(), "测试", "digest-1");
+    let mut first = file::open(&journals, &production, false, "Ana").unwrap();
+    first.append("Ana", ticked("db")).unwrap();
+    let production_path = first.path().to_path_buf();
+    drop(first);
+    let before = fs::read(&production_path).unwrap();
+
+    let second = file::open(&journals, &testing, true, "Bo").unwrap();
+
+    assert_ne!(second.path(), production_path);
+    assert_eq!(second.events().len(), 1);
+    assert_eq!(fs::read(&production_path).unwrap(), before);
+    assert_eq!(
+        file_names(&journals).len(),
+        2,
+        "{:?}",
+        file_names(&journals)
+    );
+    let reopened = file::open(&journals, &production, false, "Ana").unwrap();
+    assert_eq!(reopened.events().len(), 2);
+}
+
+#[test]
+fn similar_environment_names_open_separately() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let spaced = checklist_in(dir.path(), "a b", "digest-1");
+    let dashed = checklist_in(dir.path(), "a-b", "digest-1");
+    drop(file::open(&journals, &spaced, false, "Ana").unwrap());
+
+    let opened = file::open(&journals, &dashed, false, "Ana");
+
+    let journal = opened.unwrap();
+    assert_eq!(journal.events().len(), 1);
+}
+
+#[test]
+fn long_checklist_name_journal_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let mut checklist = checklist_in(dir.path(), "staging", "digest-1");
+    // 250 characters plus `.toml` is the longest name most file systems accept.
+    checklist.path = dir.path().join(format!("{}.toml", "l".repeat(250)));
+    fs::write(&checklist.path, "").unwrap();
+
+    let mut journal = file::open(&journals, &checklist, false, "Ana").unwrap();
+    journal.append("Ana", ticked("db")).unwrap();
+    let path = journal.path().to_path_buf();
+    drop(journal);
+    let rotated = file::open(&journals, &checklist, true, "Bo").unwrap();
+    drop(rotated);
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(b"{\"seq\":2")
+        .unwrap();
+    let recovered = file::open(&journals, &checklist, false, "Bo").unwrap();
+
+    let name_len = path.file_name().unwrap().len();
+    assert!(name_len < 160, "journal name is {name_len} bytes");
+    assert_eq!(recovered.events().len(), 1);
+    assert_eq!(recovered.warnings().len(), 1, "{:?}", recovered.warnings());
+    let names = file_names(&journals);
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names.iter().any(|name| name.contains(".torn-")),
+        "{names:?}"
+    );
+    assert!(names.iter().all(|name| name.len() < 255), "{names:?}");
+}
+
+#[test]
+fn long_environment_name_shortened() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let long = checklist_in(dir.path(), &"e".repeat(300), "digest-1");
+    let longer = checklist_in(dir.path(), &"e".repeat(301), "digest-1");
+
+    let journal = file::open(&journals, &long, false, "Ana").unwrap();
+
+    let name_len = journal.path().file_name().unwrap().len();
+    assert!(name_len < 160, "journal name is {name_len} bytes");
+    assert_ne!(file::path_for(&journals, &longer), journal.path());
 }
 
 #[test]
@@ -335,7 +449,7 @@ fn torn_last_line_recovered() {
 }
 
 #[test]
-fn unparsable_last_line_recovered() {
+fn torn_line_of_nul_bytes_recovered() {
     let dir = tempfile::tempdir().unwrap();
     let path = journal_with_notes(dir.path(), 2);
     let complete = fs::read(&path).unwrap();
@@ -343,7 +457,7 @@ fn unparsable_last_line_recovered() {
         .append(true)
         .open(&path)
         .unwrap()
-        .write_all(b"\0\0\0\0\n")
+        .write_all(b"\0\0\0\0")
         .unwrap();
 
     let journal = file::open_path(&path).unwrap();
@@ -356,6 +470,34 @@ fn unparsable_last_line_recovered() {
         journal.warnings()[0]
     );
     assert_eq!(fs::read(&path).unwrap(), complete);
+}
+
+#[test]
+fn complete_unparsable_last_line_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = journal_with_notes(dir.path(), 2);
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(b"{\"seq\":4,\"at\":\n")
+        .unwrap();
+    let before = fs::read(&path).unwrap();
+    let names_before = file_names(path.parent().unwrap());
+
+    let opened = file::open_path(&path);
+    let read = file::read_journal(&path);
+
+    assert!(
+        matches!(opened, Err(JournalError::Damaged { line: 4, .. })),
+        "{opened:?}"
+    );
+    assert!(
+        matches!(read, Err(JournalError::Damaged { line: 4, .. })),
+        "{read:?}"
+    );
+    assert_eq!(fs::read(&path).unwrap(), before);
+    assert_eq!(file_names(path.parent().unwrap()), names_before);
 }
 
 #[test]
@@ -595,6 +737,94 @@ fn second_opener_rejected_while_locked() {
     drop(first);
     let after = file::open(&journals, &checklist, false, "Bo").unwrap();
     assert_eq!(after.events().len(), 1);
+}
+
+#[test]
+fn append_after_delete_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let checklist = checklist_in(dir.path(), "staging", "digest-1");
+    let mut journal = file::open(&journals, &checklist, false, "Ana").unwrap();
+    let path = journal.path().to_path_buf();
+    fs::remove_file(&path).unwrap();
+
+    let appended = journal.append("Ana", ticked("db"));
+
+    let err = appended.unwrap_err();
+    assert!(matches!(err, JournalError::Moved { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("moved or deleted"), "{message}");
+    assert!(message.contains("NOT recorded"), "{message}");
+    assert!(message.contains("restart golive"), "{message}");
+    assert_eq!(journal.events().len(), 1);
+    assert!(!path.exists());
+}
+
+#[test]
+fn append_after_rename_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let checklist = checklist_in(dir.path(), "staging", "digest-1");
+    let mut journal = file::open(&journals, &checklist, false, "Ana").unwrap();
+    let path = journal.path().to_path_buf();
+    let moved = journals.join("moved.jsonl");
+    fs::rename(&path, &moved).unwrap();
+    let before = fs::read(&moved).unwrap();
+
+    let first = journal.append("Ana", ticked("db"));
+    let second = journal.append("golive", ticked("db"));
+
+    assert!(
+        matches!(first, Err(JournalError::Moved { .. })),
+        "{first:?}"
+    );
+    assert!(
+        matches!(second, Err(JournalError::Moved { .. })),
+        "{second:?}"
+    );
+    assert_eq!(journal.events().len(), 1);
+    assert_eq!(fs::read(&moved).unwrap(), before);
+    drop(journal);
+    let restarted = file::open(&journals, &checklist, false, "Ana").unwrap();
+    assert_eq!(restarted.path(), path);
+    assert_eq!(restarted.events().len(), 1);
+}
+
+#[test]
+fn io_error_prints_os_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the journal folder should be makes creating the folder fail.
+    let journals = dir.path().join("journals");
+    fs::write(&journals, "").unwrap();
+    let checklist = checklist_in(dir.path(), "staging", "digest-1");
+
+    let err = file::open(&journals, &checklist, false, "Ana").unwrap_err();
+
+    let JournalError::Io { source, .. } = &err else {
+        panic!("expected Io, got {err:?}");
+    };
+    let os_error = source.to_string();
+    let chain = format!(
+        "{:#}",
+        anyhow::Error::new(err).context("cannot open the journal")
+    );
+    assert_eq!(chain.matches(&os_error).count(), 1, "{chain}");
+}
+
+#[test]
+fn read_only_error_suggests_journal_dir() {
+    let err = JournalError::Io {
+        action: "create the folder of",
+        path: "/srv/journals".into(),
+        source: std::io::Error::from(std::io::ErrorKind::ReadOnlyFilesystem),
+    };
+
+    let message = err.to_string();
+
+    assert!(message.contains("read-only"), "{message}");
+    assert!(message.contains("[paths] journal_dir"), "{message}");
+    assert!(std::error::Error::source(&err).is_none());
 }
 
 #[test]

@@ -760,3 +760,236 @@ fn deep_nesting_never_panics() {
     let dotted = format!("{} = 1\n", vec!["a"; 5000].join("."));
     load_any(&dotted);
 }
+
+#[test]
+fn timing_limits_reported() {
+    let failure = failure("bad_timing.toml", None);
+    let cases = [
+        (
+            "timeout `0s` is zero, so every attempt would time out at once",
+            5,
+            11,
+            "write a positive duration such as `10s`",
+        ),
+        (
+            "interval `500ms` is too short, because live checks re-run at most once a second",
+            6,
+            12,
+            "write `1s` or more",
+        ),
+        (
+            "interval `0ms` is too short, because live checks re-run at most once a second",
+            18,
+            12,
+            "write `1s` or more",
+        ),
+        (
+            "timeout `2h` is longer than the maximum of 10m",
+            19,
+            11,
+            "write `10m` or less: one attempt of a check must end in bounded time",
+        ),
+        (
+            "retries `1000000` is more than the maximum of 10",
+            20,
+            11,
+            "write a number of extra attempts from 0 to 10",
+        ),
+    ];
+    for (message, line, column, expected_help) in cases {
+        let diagnostic = find(&failure, message);
+        assert_eq!(diagnostic.message, message);
+        assert_at(diagnostic, line, column);
+        assert_eq!(help(diagnostic), expected_help, "help of {message}");
+    }
+    assert_eq!(failure.diagnostics.len(), cases.len(), "{failure}");
+}
+
+#[test]
+fn timing_limits_accept_bounds() {
+    let text = fixture_text("bad_timing.toml");
+    let start = text.find("[[phases.items]]\nid = \"busy\"").unwrap();
+    let end = text.find("[[phases.items]]\nid = \"edge\"").unwrap();
+    let text = format!("{}{}", &text[..start], &text[end..])
+        .replace("timeout = \"0s\"\ninterval = \"500ms\"\n", "");
+    let loaded = load_str_with_env(
+        Path::new("bounds.toml"),
+        &text,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &no_env,
+    )
+    .unwrap();
+    let check = loaded.checklist.item("edge").unwrap().check().unwrap();
+    assert_eq!(check.interval, Some(Duration::from_secs(1)));
+    assert_eq!(check.timeout, Duration::from_secs(600));
+    assert_eq!(check.retries, 10);
+}
+
+#[test]
+fn five_mistakes_in_one_check() {
+    let failure = failure("five_mistakes.toml", None);
+    let expected = [
+        ("invalid value for `url`", 13, 7),
+        ("invalid value for `method`", 14, 10),
+        ("invalid value for `follow_redirects`", 15, 20),
+        ("invalid value for `expect.status`", 17, 10),
+        ("invalid value for `expect.max_latency`", 18, 15),
+    ];
+    for (message, line, column) in expected {
+        assert_at(find(&failure, message), line, column);
+    }
+    assert_eq!(failure.diagnostics.len(), expected.len(), "{failure}");
+}
+
+#[test]
+fn unknown_check_settings_all_reported() {
+    let failure = failure("unknown_settings.toml", None);
+    let cases = [
+        ("unknown key `urll` in check", 13, "did you mean `url`?"),
+        ("unknown key `metod` in check", 14, "did you mean `method`?"),
+        (
+            "unknown key `colour` in check",
+            15,
+            "valid keys: kind, timeout, retries, interval, method, url, headers, body, json, \
+             follow_redirects, expect",
+        ),
+        (
+            "unknown key `statuss` in check.expect",
+            17,
+            "did you mean `status`?",
+        ),
+        (
+            "unknown key `body_contain` in check.expect",
+            18,
+            "did you mean `body_contains`?",
+        ),
+    ];
+    for (message, line, expected_help) in cases {
+        let diagnostic = find(&failure, message);
+        assert_eq!(diagnostic.message, message);
+        assert_at(diagnostic, line, 1);
+        assert_eq!(help(diagnostic), expected_help, "help of {message}");
+    }
+    // Values of known keys are still checked in the same run.
+    assert_at(
+        find(&failure, "invalid value for `expect.max_latency`"),
+        19,
+        15,
+    );
+    // `url` is missing only because `urll` misspells it, which is already reported.
+    let missing = failure
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("missing required key"))
+        .count();
+    assert_eq!(missing, 0, "{failure}");
+    assert_eq!(failure.diagnostics.len(), cases.len() + 1, "{failure}");
+}
+
+#[test]
+fn every_listed_setting_key_accepted() {
+    let (check_keys, expect_keys) = golive::checks::settings_keys("http").unwrap();
+    assert!(check_keys.contains(&"url"));
+    assert!(expect_keys.contains(&"status"));
+    assert!(golive::checks::settings_keys("smtp").is_none());
+    // Every key listed is one the http parser accepts (`body` and `json` exclude each other).
+    let text = "[checklist]\ntitle = \"t\"\n[[phases]]\nid = \"p\"\ntitle = \"P\"\n\
+                [[phases.items]]\nid = \"c\"\ntitle = \"C\"\n[phases.items.check]\n\
+                kind = \"http\"\nmethod = \"POST\"\nurl = \"http://127.0.0.1:9/\"\n\
+                headers = { Accept = \"text/plain\" }\nbody = \"x\"\nfollow_redirects = 2\n\
+                [phases.items.check.expect]\nstatus = 200\nmax_latency = \"2s\"\n\
+                json = { \"$.status\" = \"ok\" }\nbody_contains = [\"a\"]\n\
+                body_not_contains = [\"b\"]\nheaders_present = [\"x-a\"]\n\
+                headers_absent = [\"x-b\"]\nheaders_equal = { x-c = \"1\" }\n";
+    let loaded = load_str_with_env(
+        Path::new("keys.toml"),
+        text,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &no_env,
+    );
+    assert!(loaded.is_ok(), "{}", loaded.err().unwrap());
+    let with_json = text.replace("body = \"x\"", "json = { a = 1 }");
+    let loaded = load_str_with_env(
+        Path::new("keys.toml"),
+        &with_json,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &no_env,
+    );
+    assert!(loaded.is_ok(), "{}", loaded.err().unwrap());
+}
+
+#[test]
+fn launch_at_out_of_range_named() {
+    for written in ["\"9999-12-31T23:59:59Z\"", "9999-12-31T23:59:59Z"] {
+        let text = format!("[checklist]\ntitle = \"t\"\nlaunch_at = {written}\n");
+        let failure = load_str(
+            Path::new("far.toml"),
+            &text,
+            None,
+            &BTreeMap::new(),
+            &LoadDefaults::default(),
+        )
+        .unwrap_err();
+        let diagnostic = find(&failure, "launch_at");
+        assert_eq!(
+            diagnostic.message,
+            "`launch_at` time `9999-12-31T23:59:59Z` is out of the supported range"
+        );
+        assert_eq!(
+            help(diagnostic),
+            "write a time from -009999-01-02T01:59:59Z to 9999-12-30T22:00:00Z"
+        );
+        assert_at(diagnostic, 3, 13);
+    }
+}
+
+#[test]
+fn control_characters_escaped_in_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("we\x1b[31mird.toml");
+    let text = "[checklist]\ntitle = \"t\"\n[[phases]]\nid = \"p\"\ntitle = \"P\"\n\
+                [[phases.items]]\nid = \"i\"\ntitle = \"I\"\nsteps = [\"s\"]\n\
+                severity = \"\\u001b[2Jhigh\"\n";
+    std::fs::write(&path, text).unwrap();
+    let failure = load(&path, None, &BTreeMap::new(), &LoadDefaults::default()).unwrap_err();
+    let diagnostic = find(&failure, "invalid severity");
+    assert_eq!(diagnostic.message, "invalid severity `\\u{1b}[2Jhigh`");
+    assert!(diagnostic.shown_path().ends_with("we\\u{1b}[31mird.toml"));
+    let rendered = failure.to_string();
+    assert!(!rendered.contains('\x1b'), "{rendered:?}");
+    assert!(
+        rendered.contains("we\\u{1b}[31mird.toml:10:12"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn undefined_variable_hides_parser_error() {
+    let text = fixture_text("five_mistakes.toml")
+        .replace("url = \"ftp://127.0.0.1/\"", "url = \"${nowhere}/health\"");
+    let failure = load_str_with_env(
+        Path::new("vars.toml"),
+        &text,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &no_env,
+    )
+    .unwrap_err();
+    assert_at(find(&failure, "undefined variable `nowhere`"), 13, 8);
+    assert_at(find(&failure, "invalid value for `method`"), 14, 10);
+    assert_at(find(&failure, "invalid value for `expect.status`"), 17, 10);
+    let about_url = failure
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("`url`"))
+        .count();
+    assert_eq!(about_url, 0, "{failure}");
+    assert_eq!(failure.diagnostics.len(), 5, "{failure}");
+}

@@ -49,6 +49,12 @@ impl Diagnostic {
         self.severity == DiagnosticSeverity::Error
     }
 
+    /// Returns the file's path for display, with control characters escaped, because a file
+    /// name can contain terminal escape sequences.
+    pub fn shown_path(&self) -> String {
+        terminal_safe(&self.path.display().to_string())
+    }
+
     /// Renders the diagnostic like rustc: the message, the position, the source line with a
     /// caret under the column, and the help. `source` is the file's text, when available.
     pub fn render(&self, source: Option<&str>) -> String {
@@ -64,7 +70,7 @@ impl Diagnostic {
         let _ = writeln!(
             out,
             "{gutter}--> {}:{}:{}",
-            terminal_safe(&self.path.display().to_string()),
+            self.shown_path(),
             self.line,
             self.column
         );

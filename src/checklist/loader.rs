@@ -19,8 +19,9 @@ use toml::de::{DeTable, DeValue};
 use super::diagnostic::{Diagnostic, DiagnosticSeverity, closest, render_diagnostics};
 use super::vars::{self, EnvLookup, Scope, SecretSource, SecretValue, VarError};
 use super::{CheckDef, Checklist, Item, ItemBody, ManualSteps, Phase, Severity};
-use crate::checks::{self, SpecError};
+use crate::checks::{self, CheckSpec, SpecError};
 use crate::redact::Redactor;
+use crate::sanitize::terminal_safe;
 
 /// Largest checklist file the loader reads, in bytes.
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
@@ -295,9 +296,8 @@ impl Cx<'_> {
 
     fn failure(mut self, redactor: Option<&Redactor>) -> LoadFailure {
         self.sort();
-        if let Some(redactor) = redactor {
-            redact_all(&mut self.diagnostics, redactor);
-        }
+        let no_secrets = Redactor::new();
+        redact_all(&mut self.diagnostics, redactor.unwrap_or(&no_secrets));
         LoadFailure {
             diagnostics: self.diagnostics,
             source_text: self.text.to_string(),
@@ -320,11 +320,15 @@ impl Cx<'_> {
     }
 }
 
-/// Masks secret values that reached messages, such as a check setting quoted by its parser.
+/// Masks secret values that reached messages, such as a check setting quoted by its parser,
+/// then escapes control characters, because messages quote text from the file.
 fn redact_all(diagnostics: &mut [Diagnostic], redactor: &Redactor) {
     for diagnostic in diagnostics {
-        diagnostic.message = redactor.redact(&diagnostic.message);
-        diagnostic.help = diagnostic.help.as_deref().map(|help| redactor.redact(help));
+        diagnostic.message = terminal_safe(&redactor.redact(&diagnostic.message));
+        diagnostic.help = diagnostic
+            .help
+            .as_deref()
+            .map(|help| terminal_safe(&redactor.redact(help)));
     }
 }
 
@@ -430,7 +434,13 @@ impl Cx<'_> {
         }
     }
 
-    fn duration(&mut self, table: &DeTable<'_>, key: &str, scope: &Resolver) -> Option<Duration> {
+    /// Reads a duration setting, returning it with its text after variable substitution.
+    fn duration(
+        &mut self,
+        table: &DeTable<'_>,
+        key: &str,
+        scope: &Resolver,
+    ) -> Option<(Duration, String)> {
         let value = table.get(key)?;
         let DeValue::String(text) = value.get_ref() else {
             self.wrong_type(key, value, "a duration string such as \"10s\"");
@@ -438,7 +448,7 @@ impl Cx<'_> {
         };
         let text = scope.expand(self, text, value.span())?.text;
         match crate::duration::parse_duration(&text) {
-            Ok(duration) => Some(duration),
+            Ok(duration) => Some((duration, text.trim().to_string())),
             Err(message) => {
                 self.error(
                     value.span(),
@@ -452,14 +462,13 @@ impl Cx<'_> {
 
     /// Reads `timeout`, rejecting zero and values above [`MAX_TIMEOUT`].
     fn timeout(&mut self, table: &DeTable<'_>, scope: &Resolver) -> Option<Duration> {
-        let timeout = self.duration(table, "timeout", scope)?;
+        let (timeout, shown) = self.duration(table, "timeout", scope)?;
         let span = table.get("timeout").map_or(0..0, |value| value.span());
-        let shown = crate::duration::format_duration(timeout);
         let max = crate::duration::format_duration(MAX_TIMEOUT);
         if timeout.is_zero() {
             self.error(
                 span,
-                "`timeout` is zero, so every attempt would time out at once".into(),
+                format!("timeout `{shown}` is zero, so every attempt would time out at once"),
                 Some("write a positive duration such as `10s`".into()),
             );
             return None;
@@ -467,7 +476,7 @@ impl Cx<'_> {
         if timeout > MAX_TIMEOUT {
             self.error(
                 span,
-                format!("`timeout` of {shown} is longer than the maximum of {max}"),
+                format!("timeout `{shown}` is longer than the maximum of {max}"),
                 Some(format!(
                     "write `{max}` or less: one attempt of a check must end in bounded time"
                 )),
@@ -479,12 +488,11 @@ impl Cx<'_> {
 
     /// Reads `interval`, rejecting values below [`MIN_INTERVAL`].
     fn interval(&mut self, table: &DeTable<'_>, scope: &Resolver) -> Option<Duration> {
-        let interval = self.duration(table, "interval", scope)?;
+        let (interval, shown) = self.duration(table, "interval", scope)?;
         if interval >= MIN_INTERVAL {
             return Some(interval);
         }
         let span = table.get("interval").map_or(0..0, |value| value.span());
-        let shown = crate::duration::format_duration(interval);
         self.error(
             span,
             format!(
@@ -511,7 +519,7 @@ impl Cx<'_> {
             Some(retries) if retries > MAX_RETRIES => {
                 self.error(
                     value.span(),
-                    format!("`retries` of {retries} is more than the maximum of {MAX_RETRIES}"),
+                    format!("retries `{retries}` is more than the maximum of {MAX_RETRIES}"),
                     Some(format!(
                         "write a number of extra attempts from 0 to {MAX_RETRIES}"
                     )),
@@ -782,6 +790,19 @@ fn read_launch_at(cx: &mut Cx<'_>, value: &Value<'_>) -> Option<jiff::Timestamp>
     };
     match text.parse::<jiff::Timestamp>() {
         Ok(timestamp) => Some(timestamp),
+        // Text that jiff parses into a date, time and offset is valid RFC 3339, so the only
+        // reason left for it to fail as a timestamp is that it lies outside jiff's range.
+        Err(_) if is_rfc3339_with_offset(&text) => {
+            let first = jiff::Timestamp::MIN;
+            let last = jiff::Timestamp::from_second(jiff::Timestamp::MAX.as_second())
+                .unwrap_or(jiff::Timestamp::MAX);
+            cx.error(
+                value.span(),
+                format!("`launch_at` time `{text}` is out of the supported range"),
+                Some(format!("write a time from {first} to {last}")),
+            );
+            None
+        }
         Err(_) => {
             cx.error(
                 value.span(),
@@ -795,6 +816,11 @@ fn read_launch_at(cx: &mut Cx<'_>, value: &Value<'_>) -> Option<jiff::Timestamp>
             None
         }
     }
+}
+
+fn is_rfc3339_with_offset(text: &str) -> bool {
+    jiff::fmt::temporal::Pieces::parse(text)
+        .is_ok_and(|pieces| pieces.time().is_some() && pieces.offset().is_some())
 }
 
 /// Check timing settings from `[defaults]`, with `config.toml` values for the unset ones.
@@ -1318,13 +1344,19 @@ fn read_check(
 ) -> Option<CheckDef> {
     let table = cx.table(value, "check")?;
     let kind = read_kind(cx, table, value.span());
-    let timeout = cx.duration(table, "timeout", resolver);
+    let timeout = cx.timeout(table, resolver);
     let retries = cx.retries(table);
-    let interval = cx.duration(table, "interval", resolver);
+    let interval = cx.interval(table, resolver);
+    let unknown = match kind {
+        Some(kind) => check_setting_keys(cx, table, kind),
+        None => Vec::new(),
+    };
 
     let mut settings = toml::Table::new();
     let mut unavailable = Vec::new();
-    let mut settings_valid = true;
+    // Settings whose conversion failed (an undefined variable, say) are already reported and
+    // left out, so that the kind's parser does not report their placeholder values too.
+    let mut invalid = Vec::new();
     for (key, setting) in table.iter() {
         let name = key.get_ref().as_ref();
         if CHECK_COMMON_KEYS.contains(&name) {
@@ -1338,27 +1370,160 @@ fn read_check(
             valid: true,
         };
         let converted = convert.value(setting, 0);
-        settings_valid &= convert.valid;
-        settings.insert(name.to_string(), converted);
+        if convert.valid {
+            settings.insert(name.to_string(), converted);
+        } else {
+            invalid.push(name.to_string());
+        }
     }
     let kind = kind?;
-    if !settings_valid {
+    // Unknown keys are already reported, so the kind's parser receives only the known ones and
+    // can report the value errors among them in the same run.
+    for key in &unknown {
+        remove_path(&mut settings, &key.path);
+    }
+    let spec = parse_settings(cx, kind, settings, table, value.span(), &unknown, &invalid);
+    if !invalid.is_empty() || !unknown.is_empty() {
         return None;
     }
-    let spec = match checks::parse_spec(kind, settings) {
-        Ok(spec) => spec,
-        Err(err) => {
-            report_spec_error(cx, table, value.span(), &err);
-            return None;
-        }
-    };
     Some(CheckDef {
-        spec,
+        spec: spec?,
         timeout: timeout.unwrap_or(defaults.timeout),
         retries: retries.unwrap_or(defaults.retries),
         interval: interval.or(defaults.interval),
         unavailable,
     })
+}
+
+/// A key of a `check` table or its `expect` table that the kind does not know.
+struct UnknownKey {
+    /// Dotted path inside the `check` table, such as `expect.statuss`.
+    path: String,
+    /// Dotted path of the valid key suggested in its place, such as `expect.status`.
+    suggestion: Option<String>,
+}
+
+/// Reports every key of the `check` table and of its `expect` table that `kind` does not
+/// define, each with the closest valid key, and returns them.
+fn check_setting_keys(cx: &mut Cx<'_>, table: &DeTable<'_>, kind: &str) -> Vec<UnknownKey> {
+    let Some((check_keys, expect_keys)) = checks::settings_keys(kind) else {
+        return Vec::new();
+    };
+    let allowed: Vec<&str> = CHECK_COMMON_KEYS
+        .iter()
+        .chain(check_keys)
+        .copied()
+        .collect();
+    let mut unknown = unknown_keys(cx, table, &allowed, "");
+    if let Some(DeValue::Table(expect)) = table.get("expect").map(Spanned::get_ref) {
+        unknown.extend(unknown_keys(cx, expect, expect_keys, "expect"));
+    }
+    unknown
+}
+
+fn unknown_keys(
+    cx: &mut Cx<'_>,
+    table: &DeTable<'_>,
+    allowed: &[&str],
+    parent: &str,
+) -> Vec<UnknownKey> {
+    let context = if parent.is_empty() {
+        "check".to_string()
+    } else {
+        format!("check.{parent}")
+    };
+    let mut unknown = Vec::new();
+    for key in table.keys() {
+        let name: &str = key.get_ref().as_ref();
+        if allowed.contains(&name) {
+            continue;
+        }
+        let suggestion = closest(name, allowed.iter().copied());
+        let help = match suggestion {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("valid keys: {}", allowed.join(", ")),
+        };
+        cx.error(
+            key.span(),
+            format!("unknown key `{name}` in {context}"),
+            Some(help),
+        );
+        unknown.push(UnknownKey {
+            path: join_path(parent, name),
+            suggestion: suggestion.map(|close| join_path(parent, close)),
+        });
+    }
+    unknown
+}
+
+/// Maximum number of times a check's settings are parsed again after removing a bad value.
+const MAX_SETTINGS_ROUNDS: usize = 20;
+
+/// Parses a check's settings with the kind's parser, reporting as many errors as it can.
+///
+/// The parser stops at its first error, so after each error the offending value is removed
+/// and the settings are parsed again, until they parse or an error cannot be pinned to one
+/// value. A missing required key is not reported when its value was removed (here, or before
+/// the call as one of `removed`) or when an unknown key reported earlier is likely its
+/// misspelling. Returns the settings only when no error was found.
+fn parse_settings(
+    cx: &mut Cx<'_>,
+    kind: &str,
+    mut settings: toml::Table,
+    check: &DeTable<'_>,
+    check_span: Range<usize>,
+    unknown: &[UnknownKey],
+    removed: &[String],
+) -> Option<CheckSpec> {
+    let mut removed = removed.to_vec();
+    let mut reported = false;
+    for _ in 0..MAX_SETTINGS_ROUNDS {
+        let err = match checks::parse_spec(kind, settings.clone()) {
+            Ok(spec) => return (!reported).then_some(spec),
+            Err(err) => err,
+        };
+        if let Some(missing) = missing_field(err.message.trim()) {
+            let path = join_path(&err.path, &missing);
+            let suggested = unknown
+                .iter()
+                .any(|key| key.suggestion.as_deref() == Some(path.as_str()));
+            if removed.contains(&path) || suggested {
+                return None;
+            }
+        }
+        report_spec_error(cx, check, check_span.clone(), &err);
+        reported = true;
+        if err.path.is_empty() || !remove_path(&mut settings, &err.path) {
+            return None;
+        }
+        removed.push(err.path);
+    }
+    None
+}
+
+/// Removes the value at a dotted settings path such as `expect.status` or `headers[0]`,
+/// returning whether something was removed. An array element takes its whole array along.
+fn remove_path(table: &mut toml::Table, path: &str) -> bool {
+    // Keys may themselves contain dots, so the longest matching key wins, as in `find_path`.
+    let name = table
+        .keys()
+        .filter(|name| {
+            path.strip_prefix(name.as_str()).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')
+            })
+        })
+        .max_by_key(|name| name.len())
+        .cloned();
+    let Some(name) = name else {
+        return false;
+    };
+    if let Some(rest) = path[name.len()..].strip_prefix('.')
+        && let Some(toml::Value::Table(inner)) = table.get_mut(&name)
+        && remove_path(inner, rest)
+    {
+        return true;
+    }
+    table.remove(&name).is_some()
 }
 
 fn read_kind<'t>(cx: &mut Cx<'_>, table: &'t DeTable<'_>, span: Range<usize>) -> Option<&'t str> {
@@ -1551,19 +1716,19 @@ fn join_path(parent: &str, key: &str) -> String {
     }
 }
 
-/// The key named in serde's "unknown field `x`, expected ..." message.
+/// Extracts the key named in serde's "unknown field `x`, expected ..." message.
 fn unknown_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     Some(rest[..rest.find('`')?].to_string())
 }
 
-/// The key named in serde's "missing field `x`" message.
+/// Extracts the key named in serde's "missing field `x`" message.
 fn missing_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("missing field `")?;
     Some(rest[..rest.find('`')?].to_string())
 }
 
-/// The valid keys serde lists after "expected" in an unknown-field message.
+/// Extracts the valid keys serde lists after "expected" in an unknown-field message.
 fn expected_fields(message: &str) -> Vec<String> {
     let Some((_, list)) = message.split_once(", expected ") else {
         return Vec::new();

@@ -150,7 +150,46 @@ impl HttpUrl {
             // Setting a password fails only for URLs without a host, which the parser rejected.
             let _ = url.set_password(Some(MASK));
         }
-        terminal_safe(&redactor.redact(url.as_str()))
+        let mut text = url.as_str().to_string();
+        if let Some(encoded) = url.password() {
+            // The `url` crate percent-encodes the mask in the userinfo, which comes before any
+            // other part that could hold the same text. Showing the mask as is reads better.
+            text = text.replacen(encoded, MASK, 1);
+        }
+        terminal_safe(&redactor.redact(&text))
+    }
+
+    /// Returns the URL without username and password, as reqwest reports the URL it requested:
+    /// reqwest moves the userinfo into an `Authorization` header.
+    fn without_userinfo(&self) -> Url {
+        let mut url = self.0.clone();
+        // Both setters fail only for URLs without a host, which the parser rejected.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        url
+    }
+
+    /// Returns the base64 credentials of the `Authorization: Basic` header that reqwest builds
+    /// from the URL's userinfo, or `None` when the URL has none.
+    fn basic_credentials(&self) -> Option<String> {
+        use base64::Engine as _;
+
+        let username = self.0.username();
+        let password = self.0.password();
+        if username.is_empty() && password.is_none() {
+            return None;
+        }
+        // reqwest percent-decodes both parts and joins them as `username:password`.
+        let decode = |text: &str| {
+            percent_encoding::percent_decode_str(text)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let mut plain = format!("{}:", decode(username));
+        if let Some(password) = password {
+            plain.push_str(&decode(password));
+        }
+        Some(base64::engine::general_purpose::STANDARD.encode(plain))
     }
 
     /// `host:port` of the URL, with the scheme's default port when none is written.
@@ -532,7 +571,14 @@ struct ReadResponse {
 impl HttpCheck {
     /// Sends the request once and evaluates every expectation against the response.
     pub async fn run(&self, ctx: &ProbeContext) -> Probe {
-        let redactor = &ctx.redactor;
+        // Servers that echo requests show the Basic credentials built from the URL's userinfo,
+        // so this run also masks them.
+        let with_credentials = self.url.basic_credentials().map(|credentials| {
+            let mut redactor = Redactor::clone(&ctx.redactor);
+            redactor.add(&credentials);
+            redactor
+        });
+        let redactor = with_credentials.as_ref().unwrap_or(&ctx.redactor);
         let mut evidence = Evidence {
             request: self.request_lines(redactor),
             ..Evidence::default()
@@ -559,7 +605,7 @@ impl HttpCheck {
         let status = response.status().as_u16();
         evidence.status = Some(status);
         evidence.headers = shown_headers(response.headers(), redactor, &mut evidence.notes);
-        if response.url() != &self.url.0 {
+        if response.url() != &self.url.without_userinfo() {
             let final_url = HttpUrl(response.url().clone()).masked(redactor);
             evidence.notes.push(format!("redirected to {final_url}"));
         }
@@ -631,6 +677,12 @@ impl HttpCheck {
         if reset || chain.contains("connection closed before message completed") {
             return format!("{authority} closed the connection before sending a response");
         }
+        if let Some(tls) = find_source::<rustls::Error>(err) {
+            let host = self.url.0.host_str().unwrap_or_default();
+            if let Some(problem) = certificate_problem(tls, host) {
+                return problem;
+            }
+        }
         let cause = innermost(err);
         if chain.contains("dns error") || chain.contains("failed to lookup address") {
             let host = self.url.0.host_str().unwrap_or_default();
@@ -690,7 +742,7 @@ impl HttpCheck {
             let found = text.contains(needle.as_str());
             assertions.push(Assertion {
                 subject: "body contains".into(),
-                expected: shown_text(&format!("{needle:?}"), redactor),
+                expected: quoted_text(needle, redactor),
                 actual: if found { "found" } else { "not found" }.into(),
                 passed: found,
             });
@@ -699,7 +751,7 @@ impl HttpCheck {
             let found = text.contains(needle.as_str());
             assertions.push(Assertion {
                 subject: "body does not contain".into(),
-                expected: shown_text(&format!("{needle:?}"), redactor),
+                expected: quoted_text(needle, redactor),
                 actual: if found { "found" } else { "not found" }.into(),
                 passed: !found,
             });
@@ -937,6 +989,11 @@ fn shown_text(text: &str, redactor: &Redactor) -> String {
     truncate_chars(&terminal_safe(&redactor.redact(text)), MAX_VALUE_CHARS)
 }
 
+/// Returns the text masked, then quoted and escaped like a Rust string literal.
+fn quoted_text(text: &str, redactor: &Redactor) -> String {
+    shown_text(&format!("{:?}", redactor.redact(text)), redactor)
+}
+
 fn shown_json(value: &serde_json::Value, redactor: &Redactor) -> String {
     shown_text(&value.to_string(), redactor)
 }
@@ -960,6 +1017,7 @@ fn error_probe(mut evidence: Evidence, redactor: &Redactor, summary: String) -> 
     }
 }
 
+/// Finds the first error of type `T` in the chain of causes.
 fn find_source<'a, T: std::error::Error + 'static>(
     err: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a T> {
@@ -968,9 +1026,56 @@ fn find_source<'a, T: std::error::Error + 'static>(
         if let Some(found) = error.downcast_ref::<T>() {
             return Some(found);
         }
+        // `io::Error::source` skips the error it wraps, which is where hyper-rustls puts the
+        // rustls error, so the wrapped error is checked here.
+        let wrapped = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref());
+        if let Some(found) = wrapped.and_then(|inner| inner.downcast_ref::<T>()) {
+            return Some(found);
+        }
         current = error.source();
     }
     None
+}
+
+/// Explains in plain words why the server's certificate was rejected, or returns `None` for
+/// other failures.
+fn certificate_problem(error: &rustls::Error, host: &str) -> Option<String> {
+    use rustls::CertificateError;
+
+    let rustls::Error::InvalidCertificate(problem) = error else {
+        return None;
+    };
+    let text = match problem {
+        CertificateError::UnknownIssuer => format!(
+            "certificate for {host} is not signed by a trusted certificate authority \
+             (it may be self-signed)"
+        ),
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            format!("certificate for {host} is expired")
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            format!("certificate for {host} is not valid yet")
+        }
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            format!("certificate is not valid for {host}: it names other hosts")
+        }
+        CertificateError::Revoked => format!("certificate for {host} is revoked"),
+        CertificateError::BadSignature => {
+            format!("certificate for {host} has an invalid signature")
+        }
+        // rustls-webpki 0.103 reports a CA certificate served as the server's own certificate
+        // only through this variant, whose text is the variant name.
+        CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
+            format!(
+                "certificate for {host} is a CA certificate used as a server certificate \
+                 (often a self-signed certificate)"
+            )
+        }
+        _ => return None,
+    };
+    Some(text)
 }
 
 /// Returns the message of the deepest cause, which names the failure most precisely.

@@ -4,6 +4,9 @@ use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use golive::checklist::Checklist;
+use golive::config::Settings;
+use golive::journal::file;
 use golive::session::Session;
 
 use crate::CheckArgs;
@@ -12,19 +15,28 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let settings = super::load_settings(&args.config)?;
     let mut warnings = Vec::new();
     let _log = super::start_logging(&settings, &mut warnings);
-    for warning in &warnings {
-        eprintln!("warning: {warning}");
-    }
     let checklist = super::load_checklist(&args.checklist, &settings)?;
+
+    let mut session = Session::new(checklist.clone());
+    if !args.ignore_journal {
+        replay_session_journal(&checklist, &settings, &mut session, &mut warnings);
+    }
+    for warning in &warnings {
+        super::print_stderr(&format!("warning: {warning}\n"));
+    }
+    // Only manual marks count as satisfied from outside: every check runs again here.
+    let ticked: BTreeSet<String> = session
+        .satisfied()
+        .into_iter()
+        .filter(|id| session.item(id).is_some_and(|item| item.is_manual()))
+        .collect();
 
     let runtime = super::runtime()?;
     let results = runtime.block_on(golive::engine::run_once(
         checklist.clone(),
         settings.engine.clone(),
-        BTreeSet::new(),
+        ticked,
     ));
-
-    let mut session = Session::new(checklist.clone());
     for result in &results {
         session.apply_result(result.clone());
     }
@@ -32,8 +44,36 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     match &args.output {
         Some(path) => std::fs::write(path, report)
             .with_context(|| format!("cannot write report to {}", path.display()))?,
-        None => print!("{report}"),
+        None => super::print_stdout(&report),
     }
     let code = golive::report::exit_code(&checklist, &session);
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
+
+/// Replays the cockpit's journal of this checklist and environment, when there is one, so that
+/// manual items ticked in the cockpit count here and checks that depend on them can run. The
+/// journal is only read, so a cockpit may have it open at the same time.
+fn replay_session_journal(
+    checklist: &Checklist,
+    settings: &Settings,
+    session: &mut Session,
+    warnings: &mut Vec<String>,
+) {
+    let path = file::path_for(&settings.journal_dir(), checklist);
+    if !path.exists() {
+        return;
+    }
+    match file::read_journal(&path) {
+        Ok(contents) => {
+            for event in &contents.events {
+                session.apply_event(event);
+            }
+            warnings.extend(contents.warnings);
+            tracing::info!(journal = %path.display(), events = contents.events.len(),
+                "manual marks taken from the session journal");
+        }
+        Err(err) => warnings.push(format!(
+            "{err}; manual items count as not done (pass --ignore-journal to skip the journal)"
+        )),
+    }
 }

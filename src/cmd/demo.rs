@@ -38,7 +38,15 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot start the demo target on {addr}"))?;
         if args.serve {
-            println!("{}", server.base_url());
+            super::print_stdout(&format!("{}\n", server.base_url()));
+            super::print_stderr(&format!(
+                "demo target listening; its made-up credentials, for `golive check`:\n  \
+                 export {}={} {}={}\n",
+                demo::API_KEY_VAR,
+                demo::DEMO_API_KEY,
+                demo::ADMIN_TOKEN_VAR,
+                demo::DEMO_ADMIN_TOKEN
+            ));
             wait_for_stop_signal().await;
             return Ok(ExitCode::SUCCESS);
         }

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use golive::checklist::diagnostic::render_diagnostics;
 use golive::checklist::loader::{self, LoadDefaults};
+use golive::sanitize::terminal_safe;
 
 use crate::LintArgs;
 
@@ -29,26 +29,23 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     for env in &environments {
         match loader::load(path, env.as_deref(), &overrides, &defaults) {
             Ok(loaded) => {
-                eprintln!(
-                    "{}",
-                    render_diagnostics(&loaded.warnings, &loaded.source_text).trim_end()
-                );
+                super::print_diagnostics(&loaded.warnings, &loaded.source_text);
                 let checklist = &loaded.checklist;
                 let items = checklist.items().count();
                 let checks = checklist.items().filter(|item| !item.is_manual()).count();
-                println!(
-                    "{}: environment {}: ok, {} phases, {} items ({} automated, {} manual), {} warnings",
-                    path.display(),
+                super::print_stdout(&format!(
+                    "{}: environment {}: ok, {}, {} ({} automated, {} manual), {}\n",
+                    terminal_safe(&path.display().to_string()),
                     checklist.environment,
-                    checklist.phases.len(),
-                    items,
+                    super::plural(checklist.phases.len(), "phase", "phases"),
+                    super::plural(items, "item", "items"),
                     checks,
                     items - checks,
-                    loaded.warnings.len()
-                );
+                    super::plural(loaded.warnings.len(), "warning", "warnings"),
+                ));
             }
             Err(failure) => {
-                eprintln!("{}", failure.to_string().trim_end());
+                super::print_stderr(&format!("{}\n", failure.to_string().trim_end()));
                 failed = true;
             }
         }

@@ -11,11 +11,44 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use golive::checklist::Checklist;
-use golive::checklist::diagnostic::render_diagnostics;
+use golive::checklist::diagnostic::{Diagnostic, render_diagnostics};
 use golive::checklist::loader::{self, LoadDefaults};
 use golive::config::Settings;
 
 use crate::{ChecklistArgs, ConfigArgs};
+
+/// Writes to standard output, ignoring a closed pipe (`golive check | head`): the reader has
+/// what it wanted, and a panic there would turn a good run into exit code 101.
+pub fn print_stdout(text: &str) {
+    use std::io::Write;
+
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    let _ = std::io::stdout().flush();
+}
+
+/// Writes to standard error, ignoring a closed pipe like [`print_stdout`].
+pub fn print_stderr(text: &str) {
+    use std::io::Write;
+
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Prints diagnostics to standard error; prints nothing when there are none.
+pub fn print_diagnostics(diagnostics: &[Diagnostic], source_text: &str) {
+    if !diagnostics.is_empty() {
+        let rendered = render_diagnostics(diagnostics, source_text);
+        print_stderr(&format!("{}\n", rendered.trim_end()));
+    }
+}
+
+/// Returns `count` and the noun, in the plural unless the count is one.
+pub fn plural(count: usize, singular: &str, plural: &str) -> String {
+    if count == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{count} {plural}")
+    }
+}
 
 /// Parses a `--var NAME=VALUE` argument.
 pub fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -55,16 +88,11 @@ pub fn load_checklist_for(
     };
     match loader::load(path, env, &overrides, &defaults) {
         Ok(loaded) => {
-            if !loaded.warnings.is_empty() {
-                eprintln!(
-                    "{}",
-                    render_diagnostics(&loaded.warnings, &loaded.source_text).trim_end()
-                );
-            }
+            print_diagnostics(&loaded.warnings, &loaded.source_text);
             Ok(Arc::new(loaded.checklist))
         }
         Err(failure) => {
-            eprintln!("{}", failure.to_string().trim_end());
+            print_stderr(&format!("{}\n", failure.to_string().trim_end()));
             bail!(
                 "{} cannot be used until the errors above are fixed",
                 path.display()
@@ -86,7 +114,10 @@ pub fn resolve_actor(
     if let Some(actor) = settings.actor() {
         return actor;
     }
-    let login = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let login = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .unwrap_or_else(|| "unknown".into());
     warnings.push(format!(
         "no identity set: recording actions as `{login}`; set [identity] name and email in \
          config.toml or pass --as \"Name <email>\""

@@ -229,6 +229,7 @@ impl Scheduler {
                 changed = satisfied.changed(), if watching => match changed {
                     Ok(()) => {
                         self.satisfied = satisfied.borrow_and_update().clone();
+                        self.block_unmet();
                         self.reevaluate();
                     }
                     // Without a sender the set can no longer change; keep its last value.
@@ -390,6 +391,34 @@ impl Scheduler {
             .collect();
         for index in blocked {
             self.send_blocked(index);
+        }
+    }
+
+    /// Sends a blocked result at once for every check whose last result stands although its
+    /// dependencies are no longer met, for example after a manual item was unticked. Each such
+    /// check waits again, so it runs when the dependencies are met once more.
+    // NOTE: a run already in flight is left alone; its result arrives as usual and stands
+    // until the next change of the satisfied set or the next run.
+    fn block_unmet(&mut self) {
+        // A check blocked here stops counting as passed, so repeat until checks that depend on
+        // it are blocked as well.
+        loop {
+            let newly_unmet: Vec<usize> = (0..self.entries.len())
+                .filter(|index| !self.waiting.contains(index))
+                .filter(|&index| {
+                    let entry = &self.entries[index];
+                    !self.in_flight.contains(&entry.id)
+                        && self.latest.contains_key(&entry.id)
+                        && !self.unmet(entry).is_empty()
+                })
+                .collect();
+            if newly_unmet.is_empty() {
+                break;
+            }
+            for index in newly_unmet {
+                self.request(index);
+                self.send_blocked(index);
+            }
         }
     }
 

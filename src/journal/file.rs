@@ -91,7 +91,7 @@ struct TornLine {
 /// become `-`, and each is cut to [`MAX_NAME_PART_LEN`] bytes. When that changes the
 /// environment, the first 8 hex characters of the SHA-256 of its original name follow it, so
 /// that environments such as `a b` and `a-b` get different journals. The stem needs no such
-/// hash because the path hash already tells checklists apart. The path is canonicalised when
+/// hash because the path hash already distinguishes checklists. The path is canonicalised when
 /// the file exists; otherwise it is only made absolute.
 pub fn path_for(dir: &Path, checklist: &Checklist) -> PathBuf {
     let absolute = absolute_checklist_path(&checklist.path);

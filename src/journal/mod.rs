@@ -101,13 +101,14 @@ pub enum EventKind {
 pub enum JournalError {
     /// A file system operation on the journal or its folder failed.
     Io {
-        /// What golive tried to do, such as `append to`; the message reads
+        /// The operation that failed, such as `append to`. The message reads
         /// `cannot {action} journal {path}`.
         action: &'static str,
         path: String,
         source: std::io::Error,
     },
-    /// The file is not a valid journal. The file was left as it is.
+    /// A line that is not a valid event, a broken hash chain, or a first event that does not
+    /// start a session. The file was left as it is.
     Damaged {
         path: String,
         line: usize,

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -25,6 +26,9 @@ pub const LOG_CAPACITY: usize = 1000;
 pub const NOTE_MAX_CHARS: usize = 500;
 /// Rows moved by PgUp and PgDn.
 const PAGE_ROWS: usize = 10;
+/// Columns of the `HH:MM:SS ` time in front of each event-log line, and the indent of the rows
+/// that a long line wraps onto.
+pub const LOG_PREFIX_WIDTH: usize = 9;
 
 /// A request that key handling leaves to the event loop.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,11 +55,18 @@ pub enum Pane {
     Phases,
     Items,
     Detail,
+    Blockers,
     Log,
 }
 
 impl Pane {
-    const ORDER: [Pane; 4] = [Pane::Phases, Pane::Items, Pane::Detail, Pane::Log];
+    const ORDER: [Pane; 5] = [
+        Pane::Phases,
+        Pane::Items,
+        Pane::Detail,
+        Pane::Blockers,
+        Pane::Log,
+    ];
 
     fn index(self) -> usize {
         Pane::ORDER
@@ -80,8 +91,12 @@ impl Pane {
 pub enum Input {
     /// Typing edits the item filter.
     Filter,
-    /// Typing edits a note for the item.
-    Note { item: String, text: String },
+    /// Typing edits a note for the item at `cursor`, a character index into `text`.
+    Note {
+        item: String,
+        text: String,
+        cursor: usize,
+    },
 }
 
 /// Severity of an event-log line.
@@ -117,13 +132,19 @@ pub struct App {
     /// Index of the selected item among [`App::visible_items`].
     pub item: usize,
     pub focus: Pane,
-    /// Case-insensitive text that items of the selected phase must contain to be listed.
+    /// Case-insensitive text that items must contain to be listed. While it is not empty, items
+    /// of every phase are listed.
     pub filter: String,
     pub input: Option<Input>,
     pub show_help: bool,
     pub log: VecDeque<LogLine>,
-    /// Lines scrolled up from the newest log line, where 0 follows new lines.
+    /// Screen rows scrolled up from the newest log row, where 0 follows new lines.
     pub log_scroll: usize,
+    /// Text width and height of the event log, as measured by the last render. A width of 0
+    /// means not drawn yet, and then every line counts as one row.
+    pub log_view: Cell<(u16, u16)>,
+    /// Index of the selected entry among the verdict's blockers.
+    pub blocker: usize,
     /// Lines scrolled down in the detail pane.
     pub detail_scroll: u16,
     /// The largest useful detail scroll, as measured by the last render.
@@ -165,12 +186,25 @@ impl App {
             show_help: false,
             log: VecDeque::new(),
             log_scroll: 0,
+            log_view: Cell::new((0, 0)),
+            blocker: 0,
             detail_scroll: 0,
             detail_max_scroll: Cell::new(u16::MAX),
             status_line: None,
             error_line: None,
             dirty: true,
         };
+        let replayed = app.journal.events().len();
+        let session_line = if replayed == 0 {
+            format!("new session: {}", app.journal.location())
+        } else {
+            let noun = if replayed == 1 { "event" } else { "events" };
+            format!(
+                "resumed session: {replayed} {noun} from {}",
+                app.journal.location()
+            )
+        };
+        app.push_log(now, LogLevel::Info, &session_line);
         for warning in warnings {
             app.push_log(now, LogLevel::Warning, &warning);
         }
@@ -187,16 +221,33 @@ impl App {
         self.checklist().phases.get(self.phase)
     }
 
-    /// Items of the selected phase that match the filter, in checklist order.
+    /// Items listed in the item pane, in checklist order: the items of the selected phase, or
+    /// while a filter is set, the items of every phase that match it.
     pub fn visible_items(&self) -> Vec<&Item> {
-        let Some(phase) = self.selected_phase() else {
-            return Vec::new();
-        };
-        phase
-            .items
+        if self.filtering() {
+            return self
+                .checklist()
+                .items()
+                .filter(|item| self.matches_filter(item))
+                .collect();
+        }
+        match self.selected_phase() {
+            Some(phase) => phase.items.iter().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Returns whether a filter is set, so that the item pane lists matches from every phase.
+    pub fn filtering(&self) -> bool {
+        !self.filter.trim().is_empty()
+    }
+
+    /// Returns the index of the phase that contains an item.
+    pub fn phase_of(&self, item_id: &str) -> Option<usize> {
+        self.checklist()
+            .phases
             .iter()
-            .filter(|item| self.matches_filter(item))
-            .collect()
+            .position(|phase| phase.items.iter().any(|item| item.id == item_id))
     }
 
     /// Returns whether an item matches the filter by id, title, owner, severity or status word.
@@ -233,10 +284,28 @@ impl App {
             self.log.pop_front();
         }
         if self.log_scroll > 0 {
-            // Keep the lines a person scrolled to in place while new ones arrive.
-            self.log_scroll = (self.log_scroll + 1).min(self.log.len().saturating_sub(1));
+            // Keep the rows a person scrolled to in place while new ones arrive.
+            let added = self.log.back().map_or(0, |line| self.log_row_count(line));
+            self.log_scroll = (self.log_scroll + added).min(self.log_max_scroll());
         }
         self.dirty = true;
+    }
+
+    /// Returns the screen rows one log line takes at the measured width.
+    fn log_row_count(&self, line: &LogLine) -> usize {
+        let (width, _) = self.log_view.get();
+        if width == 0 {
+            return 1;
+        }
+        let text_width = usize::from(width).saturating_sub(LOG_PREFIX_WIDTH);
+        wrap_text(&line.text, text_width).len()
+    }
+
+    /// Returns the largest useful log scroll: the one that shows the oldest row at the top.
+    pub fn log_max_scroll(&self) -> usize {
+        let (_, height) = self.log_view.get();
+        let rows: usize = self.log.iter().map(|line| self.log_row_count(line)).sum();
+        rows.saturating_sub(usize::from(height.max(1)))
     }
 
     /// Formats a time as `HH:MM:SS` in the display time zone.
@@ -276,13 +345,9 @@ impl App {
         }
         self.status_line = None;
         if self.show_help {
-            return match key.code {
-                KeyCode::Char('q') => vec![Action::Quit],
-                _ => {
-                    self.show_help = false;
-                    Vec::new()
-                }
-            };
+            // The overlay promises that any key closes it, so no key acts while it is open.
+            self.show_help = false;
+            return Vec::new();
         }
         match key.code {
             KeyCode::Char('q') => return vec![Action::Quit],
@@ -292,6 +357,7 @@ impl App {
             KeyCode::Left | KeyCode::Char('h') => self.focus = self.focus.previous(),
             KeyCode::Right | KeyCode::Char('l') => self.focus = self.focus.next(),
             KeyCode::Enter if self.focus == Pane::Phases => self.focus = Pane::Items,
+            KeyCode::Enter if self.focus == Pane::Blockers => self.jump_to_blocker(),
             KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
             KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
             KeyCode::PageUp => self.move_by(-(PAGE_ROWS as isize)),
@@ -309,8 +375,7 @@ impl App {
             KeyCode::Char('/') => self.input = Some(Input::Filter),
             KeyCode::Esc => {
                 if !self.filter.is_empty() {
-                    self.filter.clear();
-                    self.clamp_item();
+                    self.clear_filter();
                 } else {
                     self.error_line = None;
                 }
@@ -330,7 +395,7 @@ impl App {
                     KeyCode::Enter => self.input = None,
                     KeyCode::Esc => {
                         self.input = None;
-                        self.filter.clear();
+                        self.clear_filter();
                     }
                     KeyCode::Backspace => {
                         self.filter.pop();
@@ -342,7 +407,7 @@ impl App {
                 self.detail_scroll = 0;
                 Vec::new()
             }
-            Input::Note { item, text } => match key.code {
+            Input::Note { item, text, cursor } => match key.code {
                 KeyCode::Enter => {
                     let item = item.clone();
                     let text = text.trim().to_string();
@@ -359,17 +424,10 @@ impl App {
                     self.status_line = Some("note cancelled".into());
                     Vec::new()
                 }
-                KeyCode::Backspace => {
-                    text.pop();
+                _ => {
+                    edit_line(text, cursor, key.code, NOTE_MAX_CHARS);
                     Vec::new()
                 }
-                KeyCode::Char(ch) if !ch.is_control() => {
-                    if text.chars().count() < NOTE_MAX_CHARS {
-                        text.push(ch);
-                    }
-                    Vec::new()
-                }
-                _ => Vec::new(),
             },
         }
     }
@@ -398,9 +456,14 @@ impl App {
                 let scroll = step(usize::from(self.detail_scroll), delta, max);
                 self.detail_scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
             }
+            Pane::Blockers => {
+                let count = self.session.verdict().blockers.len();
+                self.blocker = step(self.blocker, delta, count);
+            }
             Pane::Log => {
-                // The log scrolls from the newest line up, so moving up means scrolling back.
-                let scroll = step(self.log_scroll, delta.saturating_neg(), self.log.len());
+                // The log scrolls from the newest row up, so moving up means scrolling back.
+                let max = self.log_max_scroll();
+                let scroll = step(self.log_scroll.min(max), delta.saturating_neg(), max + 1);
                 self.log_scroll = scroll;
             }
         }
@@ -409,6 +472,40 @@ impl App {
     fn clamp_item(&mut self) {
         let count = self.visible_items().len();
         self.item = self.item.min(count.saturating_sub(1));
+    }
+
+    /// Clears the filter and lists the selected phase again, keeping the selected item when it
+    /// belongs to that phase.
+    fn clear_filter(&mut self) {
+        let selected = self.selected_item().map(|item| item.id.clone());
+        self.filter.clear();
+        self.item = selected
+            .and_then(|id| self.visible_items().iter().position(|item| item.id == id))
+            .unwrap_or(0);
+        self.detail_scroll = 0;
+    }
+
+    /// Selects the phase and the item of the selected blocker, and focuses the item pane.
+    fn jump_to_blocker(&mut self) {
+        let verdict = self.session.verdict();
+        let Some(blocker) = verdict.blockers.get(self.blocker) else {
+            self.status_line = Some("no blocker selected".into());
+            return;
+        };
+        let id = blocker.item_id.clone();
+        let Some(phase) = self.phase_of(&id) else {
+            self.status_line = Some(format!("no item with id `{id}`"));
+            return;
+        };
+        self.filter.clear();
+        self.phase = phase;
+        self.item = self
+            .visible_items()
+            .iter()
+            .position(|item| item.id == id)
+            .unwrap_or(0);
+        self.detail_scroll = 0;
+        self.focus = Pane::Items;
     }
 
     fn selected_id(&mut self) -> Option<String> {
@@ -456,6 +553,7 @@ impl App {
             self.input = Some(Input::Note {
                 item,
                 text: String::new(),
+                cursor: 0,
             });
         }
     }
@@ -481,6 +579,12 @@ impl App {
     pub fn record(&mut self, action: &Action) -> bool {
         let (item, kind, verb) = match action {
             Action::Tick(item) => (item, EventKind::Ticked { item: item.clone() }, "ticked"),
+            // Taking back a failed mark is journaled as an untick, but reads as what it undoes.
+            Action::Untick(item) if self.session.status(item) == Status::Failed => (
+                item,
+                EventKind::Unticked { item: item.clone() },
+                "failure mark cleared",
+            ),
             Action::Untick(item) => (item, EventKind::Unticked { item: item.clone() }, "unticked"),
             Action::MarkFailed(item) => (
                 item,
@@ -527,7 +631,7 @@ impl App {
                 true
             }
             Err(err) => {
-                let message = format!("journal write failed, {item} not {verb}: {err}");
+                let message = format!("journal write failed, not recorded ({item} {verb}): {err}");
                 self.error_line = Some(terminal_safe(&message));
                 self.push_log(self.now, LogLevel::Error, &message);
                 false
@@ -599,6 +703,76 @@ pub fn format_countdown(launch_at: Timestamp, now: Timestamp) -> String {
     }
 }
 
+/// Applies an editing key to a one-line text with a cursor (a character index): Left, Right,
+/// Home, End, Backspace and Delete at the cursor, and typing up to `max_chars` characters.
+fn edit_line(text: &mut String, cursor: &mut usize, code: KeyCode, max_chars: usize) {
+    let count = text.chars().count();
+    *cursor = (*cursor).min(count);
+    let byte_at = |text: &str, index: usize| {
+        text.char_indices()
+            .nth(index)
+            .map_or(text.len(), |(byte, _)| byte)
+    };
+    match code {
+        KeyCode::Left => *cursor = cursor.saturating_sub(1),
+        KeyCode::Right => *cursor = (*cursor + 1).min(count),
+        KeyCode::Home => *cursor = 0,
+        KeyCode::End => *cursor = count,
+        KeyCode::Backspace if *cursor > 0 => {
+            *cursor -= 1;
+            let at = byte_at(text, *cursor);
+            text.remove(at);
+        }
+        KeyCode::Delete if *cursor < count => {
+            let at = byte_at(text, *cursor);
+            text.remove(at);
+        }
+        KeyCode::Char(ch) if !ch.is_control() && count < max_chars => {
+            let at = byte_at(text, *cursor);
+            text.insert(at, ch);
+            *cursor += 1;
+        }
+        _ => {}
+    }
+}
+
+/// Splits text into rows of at most `width` columns, breaking at spaces where it can and inside
+/// a word longer than a row. Always returns at least one row.
+pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    let mut row_width = 0;
+    for word in text.split(' ') {
+        let word_width = word.width();
+        let gap = usize::from(!row.is_empty());
+        if row_width + gap + word_width <= width {
+            if gap == 1 {
+                row.push(' ');
+            }
+            row.push_str(word);
+            row_width += gap + word_width;
+            continue;
+        }
+        if !row.is_empty() {
+            rows.push(std::mem::take(&mut row));
+            row_width = 0;
+        }
+        // A word wider than a row is cut at the row width.
+        for ch in word.chars() {
+            let ch_width = ch.width().unwrap_or(0);
+            if row_width + ch_width > width && !row.is_empty() {
+                rows.push(std::mem::take(&mut row));
+                row_width = 0;
+            }
+            row.push(ch);
+            row_width += ch_width;
+        }
+    }
+    rows.push(row);
+    rows
+}
+
 /// Moves an index by `delta` within `0..count`, clamping at both ends.
 fn step(index: usize, delta: isize, count: usize) -> usize {
     if count == 0 {
@@ -639,6 +813,29 @@ mod tests {
         assert_eq!(step(1, isize::MIN, 3), 0);
         assert_eq!(step(1, isize::MAX, 3), 2);
         assert_eq!(step(0, 1, 0), 0);
+    }
+
+    #[test]
+    fn wrap_text_breaks_at_spaces() {
+        assert_eq!(wrap_text("torn line kept", 9), ["torn line", "kept"]);
+        assert_eq!(wrap_text("abcdefgh", 3), ["abc", "def", "gh"]);
+        assert_eq!(wrap_text("", 5), [""]);
+    }
+
+    #[test]
+    fn edit_line_moves_and_deletes_at_cursor() {
+        let mut text = String::from("ac");
+        let mut cursor = 2;
+        edit_line(&mut text, &mut cursor, KeyCode::Left, 10);
+        edit_line(&mut text, &mut cursor, KeyCode::Char('b'), 10);
+        assert_eq!(text, "abc");
+        edit_line(&mut text, &mut cursor, KeyCode::Home, 10);
+        edit_line(&mut text, &mut cursor, KeyCode::Delete, 10);
+        assert_eq!(text, "bc");
+        edit_line(&mut text, &mut cursor, KeyCode::End, 10);
+        edit_line(&mut text, &mut cursor, KeyCode::Backspace, 10);
+        assert_eq!(text, "b");
+        assert_eq!(cursor, 1);
     }
 
     #[test]

@@ -59,6 +59,20 @@ pub fn render_detail(frame: &mut Frame, app: &App, area: Rect) {
         .scroll((scroll, 0));
     frame.render_widget(paragraph, text_area);
 
+    // Say that the text goes on below, so that a cut-off section does not look empty.
+    let hidden_rows = app.detail_max_scroll.get().saturating_sub(scroll);
+    if hidden_rows > 0 && text_area.height > 0 {
+        let marker = format!(" ↓ {hidden_rows} more rows (Tab to Detail, j) ");
+        let marker_area = Rect {
+            y: text_area.y + text_area.height - 1,
+            height: 1,
+            ..text_area
+        };
+        let paragraph = Paragraph::new(Span::styled(marker, app.theme.muted))
+            .alignment(ratatui::layout::Alignment::Right);
+        frame.render_widget(paragraph, marker_area);
+    }
+
     if let Some(spark_area) = spark_area {
         render_sparkline(frame, app, &latencies, spark_area);
     }
