@@ -420,7 +420,10 @@ async fn basic_credentials_masked_in_echo() {
     let probe = probe(&format!("url = \"{url}\"")).await;
     assert_eq!(probe.outcome, Outcome::Pass, "{}", probe.summary);
     let json = evidence_json(&probe);
-    assert!(json.contains("you sent: Basic"), "the echo was read: {json}");
+    assert!(
+        json.contains("you sent: Basic"),
+        "the echo was read: {json}"
+    );
     // base64 of `user:s3cr3t-token-value`, as reqwest sends it.
     assert!(!json.contains("dXNlcjpzM2NyM3QtdG9rZW4tdmFsdWU="), "{json}");
 }

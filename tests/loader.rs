@@ -787,7 +787,7 @@ fn timing_limits_reported() {
             "timeout `2h` is longer than the maximum of 10m",
             19,
             11,
-            "write `10m` or less: one attempt of a check must end in bounded time",
+            "write `10m` or less, so that one attempt of a check ends in bounded time",
         ),
         (
             "retries `1000000` is more than the maximum of 10",

@@ -60,7 +60,7 @@ fn secret_env(name: &str) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// An HTTP server on 127.0.0.1 that answers every request with its raw text.
+/// An HTTP server on 127.0.0.1 that sends every request back as its response body.
 struct EchoServer {
     port: u16,
     /// Every request received, as raw text.
@@ -130,7 +130,7 @@ async fn echo(mut stream: TcpStream) -> io::Result<String> {
     Ok(String::from_utf8_lossy(&request).to_string())
 }
 
-/// Returns a port on 127.0.0.1 with nothing listening on it.
+/// Returns a port on 127.0.0.1 that nothing was listening on when checked.
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("address").port()
@@ -423,8 +423,7 @@ fn load_error_masks_secret() {
         &LoadDefaults::default(),
         &secret_env,
     )
-    .err()
-    .expect("an invalid status pattern fails the load");
+    .expect_err("an invalid status pattern fails the load");
     assert!(!failure.diagnostics.is_empty());
     for diagnostic in &failure.diagnostics {
         assert_no_secret("a diagnostic", &format!("{diagnostic:?}"));

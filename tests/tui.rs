@@ -11,7 +11,7 @@ use golive::engine::EngineEvent;
 use golive::journal::{Event, EventKind, Journal, JournalError};
 use golive::redact::Redactor;
 use golive::session::Status;
-use golive::tui::app::{Action, App, Input, Pane};
+use golive::tui::app::{Action, App, Input, LogLevel, Pane};
 use golive::tui::theme::Theme;
 use golive::tui::ui;
 use jiff::Timestamp;
@@ -213,6 +213,10 @@ fn app_with(journal: MemoryJournal) -> App {
     );
     app.now = fixed("2026-02-16T05:45:55Z");
     app.time_zone = TimeZone::UTC;
+    // The start-up lines carry the real time, which snapshots must not depend on.
+    for line in &mut app.log {
+        line.at = fixed("2026-02-16T05:40:00Z");
+    }
     app
 }
 
@@ -378,7 +382,7 @@ fn too_small_screen_names_sizes() {
     let terminal = draw(&app, 60, 20);
     let screen = terminal.backend().to_string();
     assert!(
-        screen.contains("terminal is 60x20; golive needs at least 80×24"),
+        screen.contains("terminal is 60×20; golive needs at least 80×24"),
         "{screen}"
     );
 }
@@ -452,11 +456,84 @@ fn tab_cycles_panes() {
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.focus, Pane::Detail);
     press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Blockers);
+    press(&mut app, KeyCode::Tab);
     assert_eq!(app.focus, Pane::Log);
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.focus, Pane::Phases);
     press(&mut app, KeyCode::BackTab);
     assert_eq!(app.focus, Pane::Log);
+}
+
+#[test]
+fn blockers_select_and_jump() {
+    let mut app = app();
+    let blockers: Vec<String> = app
+        .session
+        .verdict()
+        .blockers
+        .iter()
+        .map(|blocker| blocker.item_id.clone())
+        .collect();
+    assert_eq!(
+        blockers,
+        [
+            "deploy-api",
+            "migrate-db",
+            "health",
+            "login",
+            "smoke",
+            "dns-switch",
+            "announce"
+        ]
+    );
+    app.focus = Pane::Blockers;
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.blocker, 3);
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.blocker, 2);
+    press(&mut app, KeyCode::End);
+    assert_eq!(app.blocker, 6);
+    press(&mut app, KeyCode::Char('k'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Pane::Items);
+    assert_eq!(app.phase, 2);
+    assert_eq!(
+        app.selected_item().map(|item| item.id.as_str()),
+        Some("dns-switch")
+    );
+}
+
+#[test]
+fn blocker_jump_clears_filter() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "announce");
+    press(&mut app, KeyCode::Enter);
+    app.focus = Pane::Blockers;
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.filter, "");
+    assert_eq!(app.phase, 1);
+    assert_eq!(
+        app.selected_item().map(|item| item.id.as_str()),
+        Some("health")
+    );
+}
+
+#[test]
+fn blockers_show_full_ids_and_words() {
+    let mut app = app();
+    app.focus = Pane::Blockers;
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(screen.contains("· deploy-api pending"), "{screen}");
+    assert!(screen.contains("⊘ dns-switch blocked"), "{screen}");
+    let compact = draw(&app, 80, 24).backend().to_string();
+    assert!(compact.contains("Blockers"), "{compact}");
+    assert!(compact.contains("⊘ migrate-db blocked"), "{compact}");
 }
 
 #[test]
@@ -518,6 +595,43 @@ fn x_marks_failed_then_clears() {
     assert_eq!(app.session.status("deploy-api"), Status::Failed);
     let actions = press(&mut app, KeyCode::Char('x'));
     assert_eq!(actions, vec![Action::Untick("deploy-api".into())]);
+    assert!(app.record(&actions[0]));
+    assert_eq!(app.session.status("deploy-api"), Status::Pending);
+}
+
+#[test]
+fn clearing_failure_mark_says_so() {
+    let mut app = app();
+    let actions = press(&mut app, KeyCode::Char('x'));
+    assert!(app.record(&actions[0]));
+    let actions = press(&mut app, KeyCode::Char('x'));
+    assert!(app.record(&actions[0]));
+    assert_eq!(
+        app.status_line.as_deref(),
+        Some("deploy-api failure mark cleared")
+    );
+    let last = app.log.back().map(|line| line.text.as_str());
+    assert_eq!(
+        last,
+        Some("deploy-api failure mark cleared by Ada Lovelace <ada@example.com>")
+    );
+    let kind = app.journal.events().last().map(|event| event.kind.clone());
+    assert_eq!(
+        kind,
+        Some(EventKind::Unticked {
+            item: "deploy-api".into()
+        })
+    );
+}
+
+#[test]
+fn untick_of_done_item_says_unticked() {
+    let mut app = app();
+    let actions = press(&mut app, KeyCode::Char(' '));
+    assert!(app.record(&actions[0]));
+    let actions = press(&mut app, KeyCode::Char(' '));
+    assert!(app.record(&actions[0]));
+    assert_eq!(app.status_line.as_deref(), Some("deploy-api unticked"));
 }
 
 #[test]
@@ -528,7 +642,8 @@ fn note_input_saves_on_enter() {
         app.input,
         Some(Input::Note {
             item: "deploy-api".into(),
-            text: String::new()
+            text: String::new(),
+            cursor: 0,
         })
     );
     type_text(&mut app, "q and j are text here");
@@ -611,7 +726,73 @@ fn filter_matches_status_word() {
         .iter()
         .map(|item| item.id.as_str())
         .collect();
-    assert_eq!(ids, vec!["migrate-db"]);
+    assert_eq!(ids, vec!["migrate-db", "health", "smoke", "dns-switch"]);
+}
+
+#[test]
+fn filter_lists_items_of_all_phases() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "dns-switch");
+    let ids: Vec<&str> = app
+        .visible_items()
+        .iter()
+        .map(|item| item.id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["dns-switch"]);
+    assert_eq!(app.phase, 0, "filtering keeps the selected phase");
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("filter “dns-switch”: 1 match in 1 phase"),
+        "{screen}"
+    );
+    assert!(screen.contains("Go live › DNS switched"), "{screen}");
+}
+
+#[test]
+fn filter_counts_matches_per_phase() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "qa");
+    let ids: Vec<&str> = app
+        .visible_items()
+        .iter()
+        .map(|item| item.id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["login", "smoke"]);
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("filter “qa”: 2 matches in 1 phase"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Backspace);
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("filter “q”: 2 matches in 1 phase"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn esc_returns_to_selected_phase() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "smoke");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.selected_item().map(|item| item.id.as_str()),
+        Some("smoke")
+    );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.filter, "");
+    assert_eq!(app.phase, 0);
+    let ids: Vec<&str> = app
+        .visible_items()
+        .iter()
+        .map(|item| item.id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["deploy-api", "migrate-db", "notify-support"]);
+    assert_eq!(app.item, 0);
 }
 
 #[test]
@@ -649,6 +830,16 @@ fn r_on_manual_item_explains() {
     assert!(press(&mut app, KeyCode::Char('r')).is_empty());
     let status = app.status_line.clone().unwrap_or_default();
     assert!(status.contains("manual step"), "{status}");
+}
+
+#[test]
+fn q_only_closes_help() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('?'));
+    let actions = press(&mut app, KeyCode::Char('q'));
+    assert!(actions.is_empty());
+    assert!(!app.show_help);
+    assert_eq!(press(&mut app, KeyCode::Char('q')), vec![Action::Quit]);
 }
 
 #[test]
@@ -742,7 +933,7 @@ fn repeated_outcome_is_not_journaled() {
         95,
     )));
     assert_eq!(app.journal.events().len(), 1);
-    assert_eq!(app.log.len(), 1);
+    assert_eq!(app.log.len(), 2, "the session line and one outcome");
 }
 
 #[test]
@@ -769,12 +960,21 @@ fn journal_is_replayed_at_start() {
     let app = app_with(journal);
     assert_eq!(app.session.status("deploy-api"), Status::Done);
     assert_eq!(app.session.status("migrate-db"), Status::Pending);
-    let first = app
-        .log
-        .front()
-        .map(|line| line.text.clone())
-        .unwrap_or_default();
-    assert_eq!(first, "dropped a torn last line");
+    let lines: Vec<&str> = app.log.iter().map(|line| line.text.as_str()).collect();
+    assert_eq!(
+        lines,
+        [
+            "resumed session: 1 event from memory",
+            "dropped a torn last line"
+        ]
+    );
+}
+
+#[test]
+fn new_session_is_logged() {
+    let app = app();
+    let first = app.log.front().map(|line| line.text.as_str());
+    assert_eq!(first, Some("new session: memory"));
 }
 
 #[test]
@@ -804,6 +1004,93 @@ fn log_scrolls_back_and_follows() {
     assert_eq!(app.log_scroll, 1);
     press(&mut app, KeyCode::End);
     assert_eq!(app.log_scroll, 0);
+}
+
+#[test]
+fn long_log_line_wraps_with_indent() {
+    let mut app = app();
+    let at = app.now;
+    let warning = "journal line 7 is torn (no newline at the end); it was kept because its \
+                   hash chain is intact, and the next append starts a new line";
+    app.push_log(at, LogLevel::Warning, warning);
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("05:45:55 journal line 7 is torn"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("│         append starts a new line"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn log_scroll_stops_at_oldest_line() {
+    let mut app = app();
+    let at = app.now;
+    for number in 1..=20 {
+        app.push_log(at, LogLevel::Info, &format!("event number {number}"));
+    }
+    draw(&app, 80, 24);
+    app.focus = Pane::Log;
+    press(&mut app, KeyCode::Char('g'));
+    let max = app.log_scroll;
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.log_scroll, max, "scrolling stops at the oldest line");
+    let screen = draw(&app, 80, 24).backend().to_string();
+    let rows: Vec<&str> = screen.lines().collect();
+    let log_rows: Vec<&str> = rows[20..23].to_vec();
+    assert!(
+        log_rows[0].contains("05:40:00 new session: memory"),
+        "{screen}"
+    );
+    assert!(log_rows[2].contains("event number 2 "), "{screen}");
+}
+
+#[test]
+fn note_cursor_moves_and_edits() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "rollback");
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Left);
+    }
+    type_text(&mut app, "ed ");
+    press(&mut app, KeyCode::Home);
+    press(&mut app, KeyCode::Delete);
+    type_text(&mut app, "R");
+    press(&mut app, KeyCode::End);
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Right);
+    let expected = Input::Note {
+        item: "deploy-api".into(),
+        text: "Rolled bac".into(),
+        cursor: 10,
+    };
+    assert_eq!(app.input, Some(expected));
+}
+
+#[test]
+fn long_note_keeps_key_hint() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, &"word ".repeat(40));
+    type_text(&mut app, "last");
+    let screen = draw(&app, 80, 24).backend().to_string();
+    let bottom = screen.lines().last().unwrap_or_default();
+    assert!(bottom.contains("Enter saves · Esc cancels"), "{bottom}");
+    assert!(bottom.contains("…"), "{bottom}");
+    assert!(bottom.contains("last"), "{bottom}");
+}
+
+#[test]
+fn compact_phase_bar_marks_selection() {
+    let mut app = app();
+    app.focus = Pane::Phases;
+    press(&mut app, KeyCode::Char('j'));
+    let screen = draw(&app, 80, 24).backend().to_string();
+    assert!(screen.contains("▸Verification 0/3"), "{screen}");
+    assert!(screen.contains(" Deployment 0/3"), "{screen}");
 }
 
 #[test]

@@ -478,7 +478,7 @@ impl Cx<'_> {
                 span,
                 format!("timeout `{shown}` is longer than the maximum of {max}"),
                 Some(format!(
-                    "write `{max}` or less: one attempt of a check must end in bounded time"
+                    "write `{max}` or less, so that one attempt of a check ends in bounded time"
                 )),
             );
             return None;

@@ -1178,6 +1178,62 @@ mod tests {
         ));
     }
 
+    #[derive(Debug, thiserror::Error)]
+    #[error("CaUsedAsEndEntity")]
+    struct CaUsedAsEndEntity;
+
+    #[test]
+    fn certificate_problems_in_plain_words() {
+        use rustls::{CertificateError, OtherError};
+        use std::sync::Arc;
+
+        let other = CertificateError::Other(OtherError(Arc::new(CaUsedAsEndEntity)));
+        let cases = [
+            (
+                CertificateError::UnknownIssuer,
+                "certificate for h.test is not signed by a trusted certificate authority \
+                 (it may be self-signed)",
+            ),
+            (
+                CertificateError::Expired,
+                "certificate for h.test is expired",
+            ),
+            (
+                CertificateError::NotValidYet,
+                "certificate for h.test is not valid yet",
+            ),
+            (
+                CertificateError::NotValidForName,
+                "certificate is not valid for h.test: it names other hosts",
+            ),
+            (
+                other,
+                "certificate for h.test is a CA certificate used as a server certificate \
+                 (often a self-signed certificate)",
+            ),
+        ];
+        for (problem, expected) in cases {
+            let error = rustls::Error::InvalidCertificate(problem);
+            assert_eq!(
+                certificate_problem(&error, "h.test").as_deref(),
+                Some(expected)
+            );
+        }
+        let unrelated = rustls::Error::DecryptError;
+        assert_eq!(certificate_problem(&unrelated, "h.test"), None);
+    }
+
+    #[test]
+    fn rustls_error_found_inside_io_error() {
+        let inner = rustls::Error::InvalidCertificate(rustls::CertificateError::Expired);
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, inner);
+        let found = find_source::<rustls::Error>(&io);
+        assert!(
+            matches!(found, Some(rustls::Error::InvalidCertificate(_))),
+            "{found:?}"
+        );
+    }
+
     #[test]
     fn describe_masks_secrets() {
         let check = parse(

@@ -95,7 +95,7 @@ pub fn load_checklist_for(
             print_stderr(&format!("{}\n", failure.to_string().trim_end()));
             bail!(
                 "{} cannot be used until the errors above are fixed",
-                path.display()
+                golive::sanitize::terminal_safe(&path.display().to_string())
             )
         }
     }

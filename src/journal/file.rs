@@ -23,6 +23,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
@@ -49,6 +50,13 @@ const MAX_NAME_ATTEMPTS: u32 = 100;
 
 /// Number of times opening retries when the file was renamed between opening and locking it.
 const MAX_OPEN_ATTEMPTS: u32 = 3;
+
+/// Number of tries to take a journal's lock before reporting it as taken. With
+/// [`LOCK_RETRY_DELAY`], opening waits at most about half a second for the lock.
+const LOCK_ATTEMPTS: u32 = 20;
+
+/// Pause between two tries to take a journal's lock.
+const LOCK_RETRY_DELAY: Duration = Duration::from_millis(25);
 
 /// A journal in a JSON Lines file, locked for as long as the value lives.
 #[derive(Debug)]
@@ -466,8 +474,20 @@ fn is_same_file(_file: &File, _path: &Path) -> Result<bool, JournalError> {
     Ok(true)
 }
 
-/// Takes the exclusive lock without waiting.
+/// Takes the exclusive lock, trying up to [`LOCK_ATTEMPTS`] times with [`LOCK_RETRY_DELAY`]
+/// between tries.
+///
+/// The retries cover a lock that this process has just released: a child process that this
+/// process is starting at the same moment shares the locked file description from its fork
+/// until its exec closes the inherited descriptor, so the lock stays taken until then.
 fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
+    for _ in 1..LOCK_ATTEMPTS {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(fs::TryLockError::WouldBlock) => std::thread::sleep(LOCK_RETRY_DELAY),
+            Err(fs::TryLockError::Error(source)) => return Err(io_error("lock", path, source)),
+        }
+    }
     match file.try_lock() {
         Ok(()) => Ok(()),
         Err(fs::TryLockError::WouldBlock) => Err(JournalError::Locked {

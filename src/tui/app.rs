@@ -6,9 +6,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::checklist::{Checklist, Item, Phase};
 use crate::engine::EngineEvent;
@@ -112,7 +112,7 @@ pub enum LogLevel {
 pub struct LogLine {
     pub at: Timestamp,
     pub level: LogLevel,
-    /// Terminal-safe text without the time.
+    /// Terminal-safe text on one line, without the time.
     pub text: String,
 }
 
@@ -275,11 +275,9 @@ impl App {
 
     /// Appends a line to the event log, dropping the oldest beyond [`LOG_CAPACITY`].
     pub fn push_log(&mut self, at: Timestamp, level: LogLevel, text: &str) {
-        self.log.push_back(LogLine {
-            at,
-            level,
-            text: terminal_safe(text),
-        });
+        // One line per entry, so that the row count used for scrolling matches the drawing.
+        let text = terminal_safe(text).replace('\n', " ").replace('\t', "  ");
+        self.log.push_back(LogLine { at, level, text });
         while self.log.len() > LOG_CAPACITY {
             self.log.pop_front();
         }
@@ -488,7 +486,9 @@ impl App {
     /// Selects the phase and the item of the selected blocker, and focuses the item pane.
     fn jump_to_blocker(&mut self) {
         let verdict = self.session.verdict();
-        let Some(blocker) = verdict.blockers.get(self.blocker) else {
+        // The list may have shrunk since the selection moved, as the render also assumes.
+        let index = self.blocker.min(verdict.blockers.len().saturating_sub(1));
+        let Some(blocker) = verdict.blockers.get(index) else {
             self.status_line = Some("no blocker selected".into());
             return;
         };
@@ -577,26 +577,35 @@ impl App {
     /// session. Returns whether the session changed. A journal error is shown in the error line
     /// and leaves the session as it was. Actions other than marks and notes are ignored.
     pub fn record(&mut self, action: &Action) -> bool {
-        let (item, kind, verb) = match action {
-            Action::Tick(item) => (item, EventKind::Ticked { item: item.clone() }, "ticked"),
+        let (item, kind, verb, not_done) = match action {
+            Action::Tick(item) => {
+                let kind = EventKind::Ticked { item: item.clone() };
+                (item, kind, "ticked", "not ticked")
+            }
             // Taking back a failed mark is journaled as an untick, but reads as what it undoes.
-            Action::Untick(item) if self.session.status(item) == Status::Failed => (
-                item,
-                EventKind::Unticked { item: item.clone() },
-                "failure mark cleared",
-            ),
-            Action::Untick(item) => (item, EventKind::Unticked { item: item.clone() }, "unticked"),
-            Action::MarkFailed(item) => (
-                item,
-                EventKind::MarkedFailed { item: item.clone() },
-                "marked failed",
-            ),
+            Action::Untick(item) if self.session.status(item) == Status::Failed => {
+                let kind = EventKind::Unticked { item: item.clone() };
+                (
+                    item,
+                    kind,
+                    "failure mark cleared",
+                    "failure mark not cleared",
+                )
+            }
+            Action::Untick(item) => {
+                let kind = EventKind::Unticked { item: item.clone() };
+                (item, kind, "unticked", "not unticked")
+            }
+            Action::MarkFailed(item) => {
+                let kind = EventKind::MarkedFailed { item: item.clone() };
+                (item, kind, "marked failed", "not marked failed")
+            }
             Action::AddNote { item, text } => {
                 let kind = EventKind::Note {
                     item: item.clone(),
                     text: text.clone(),
                 };
-                (item, kind, "noted")
+                (item, kind, "noted", "not noted")
             }
             Action::Run(_) | Action::RunAll | Action::Quit => return false,
         };
@@ -631,7 +640,7 @@ impl App {
                 true
             }
             Err(err) => {
-                let message = format!("journal write failed, not recorded ({item} {verb}): {err}");
+                let message = format!("journal write failed, {item} {not_done}: {err}");
                 self.error_line = Some(terminal_safe(&message));
                 self.push_log(self.now, LogLevel::Error, &message);
                 false

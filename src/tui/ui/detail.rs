@@ -62,7 +62,8 @@ pub fn render_detail(frame: &mut Frame, app: &App, area: Rect) {
     // Say that the text goes on below, so that a cut-off section does not look empty.
     let hidden_rows = app.detail_max_scroll.get().saturating_sub(scroll);
     if hidden_rows > 0 && text_area.height > 0 {
-        let marker = format!(" ↓ {hidden_rows} more rows (Tab to Detail, j) ");
+        let noun = if hidden_rows == 1 { "row" } else { "rows" };
+        let marker = format!(" ↓ {hidden_rows} more {noun} (Tab to Detail, j) ");
         let marker_area = Rect {
             y: text_area.y + text_area.height - 1,
             height: 1,

@@ -1,6 +1,8 @@
 //! Drawing of the cockpit from an [`App`]. Drawing changes no state except the measured detail
 //! scroll limit.
 
+use std::collections::VecDeque;
+
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
@@ -8,13 +10,13 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{
     Block, Borders, Cell, Clear, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap,
 };
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::checklist::Item;
 use crate::sanitize::terminal_safe;
 use crate::session::Status;
 
-use super::app::{App, Input, LogLevel, Pane};
+use super::app::{App, Input, LOG_PREFIX_WIDTH, LogLevel, Pane, wrap_text};
 
 mod detail;
 
@@ -27,8 +29,10 @@ pub const MIN_HEIGHT: u16 = 24;
 /// Below this width or [`FULL_MIN_HEIGHT`], phases collapse into one line and the log shrinks.
 const FULL_MIN_WIDTH: u16 = 100;
 const FULL_MIN_HEIGHT: u16 = 32;
-/// Width of the phase list in the full layout.
-const PHASES_WIDTH: u16 = 34;
+/// Narrowest and widest phase list in the full layout, which otherwise takes a third of the
+/// screen width.
+const PHASES_MIN_WIDTH: u16 = 34;
+const PHASES_MAX_WIDTH: u16 = 48;
 /// Cells of the small text gauge beside each phase.
 const GAUGE_CELLS: usize = 6;
 
@@ -71,8 +75,9 @@ fn item_table_rows(app: &App) -> u16 {
 
 /// Lays out phases and blockers on the left, items and detail on the right.
 fn render_full_body(frame: &mut Frame, app: &App, body: Rect) {
+    let phases_width = (body.width / 3).clamp(PHASES_MIN_WIDTH, PHASES_MAX_WIDTH);
     let [left, right] =
-        Layout::horizontal([Constraint::Length(PHASES_WIDTH), Constraint::Fill(1)]).areas(body);
+        Layout::horizontal([Constraint::Length(phases_width), Constraint::Fill(1)]).areas(body);
 
     let phase_rows = u16::try_from(app.checklist().phases.len()).unwrap_or(u16::MAX);
     let [phases, blockers] = Layout::vertical([
@@ -105,7 +110,13 @@ fn render_compact_body(frame: &mut Frame, app: &App, body: Rect) {
 
     render_phase_bar(frame, app, phases);
     render_items(frame, app, items);
-    render_detail(frame, app, detail);
+    // The compact layout has no room for a blockers pane, so the blockers take the detail's
+    // place while they have the focus.
+    if app.focus == Pane::Blockers {
+        render_blockers(frame, app, detail);
+    } else {
+        render_detail(frame, app, detail);
+    }
 }
 
 /// Replaces control characters and flattens the text to one line for a span.
@@ -251,31 +262,48 @@ pub fn render_phases(frame: &mut Frame, app: &App, area: Rect) {
 /// Draws the required items that keep the verdict at NO-GO, in checklist order.
 fn render_blockers(frame: &mut Frame, app: &App, area: Rect) {
     let verdict = app.session.verdict();
-    let block = Block::bordered()
-        .border_style(app.theme.border)
-        .title(" Blockers ");
-    let lines: Vec<Line> = if verdict.go {
-        vec![Line::from(Span::styled(
+    let block = pane_block(app, Pane::Blockers, " Blockers ");
+    if verdict.go {
+        let message = Span::styled(
             "none: every required item is satisfied",
             app.theme.status(Status::Pass),
-        ))]
-    } else {
-        verdict
-            .blockers
-            .iter()
-            .map(|blocker| {
-                Line::from(vec![
-                    Span::styled(
-                        format!("{} ", blocker.status.symbol()),
-                        app.theme.status(blocker.status),
-                    ),
-                    Span::raw(safe_line(&blocker.item_id)),
-                    Span::styled(format!(" {}", blocker.status.word()), app.theme.muted),
-                ])
-            })
-            .collect()
-    };
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+        );
+        frame.render_widget(Paragraph::new(message).block(block), area);
+        return;
+    }
+    // Columns left after the highlight symbol and the status symbol with its space.
+    let text_width = usize::from(block.inner(area).width).saturating_sub(4);
+    let items: Vec<ListItem> = verdict
+        .blockers
+        .iter()
+        .map(|blocker| {
+            let id = safe_line(&blocker.item_id);
+            let word = format!(" {}", blocker.status.word());
+            let mut spans = vec![Span::styled(
+                format!("{} ", blocker.status.symbol()),
+                app.theme.status(blocker.status),
+            )];
+            // The id matters more than the status word, so the word goes first when short of
+            // room and the id is cut only when it alone is too wide.
+            if id.width() + word.width() <= text_width {
+                spans.push(Span::raw(id));
+                spans.push(Span::styled(word, app.theme.muted));
+            } else {
+                spans.push(Span::raw(fit(&id, text_width)));
+            }
+            ListItem::new(Line::from(spans))
+        })
+        .collect();
+    let list = List::new(items)
+        .block(block)
+        .highlight_style(app.theme.selection)
+        .highlight_symbol("▸ ");
+    // The selection shows only while the pane has the focus, because only then do keys act on
+    // it.
+    let selected = (app.focus == Pane::Blockers)
+        .then(|| app.blocker.min(verdict.blockers.len().saturating_sub(1)));
+    let mut state = ListState::default().with_selected(selected);
+    frame.render_stateful_widget(list, area, &mut state);
 }
 
 /// Pads or cuts text to exactly `width` columns, marking a cut with an ellipsis.
@@ -310,6 +338,7 @@ fn render_phase_bar(frame: &mut Frame, app: &App, area: Rect) {
         app.theme.muted
     };
     let label = " Phases ";
+    // The marker shows the selected phase without colour, too.
     let labels: Vec<String> = app
         .checklist()
         .phases
@@ -317,7 +346,8 @@ fn render_phase_bar(frame: &mut Frame, app: &App, area: Rect) {
         .enumerate()
         .map(|(index, phase)| {
             let (satisfied, total) = phase_progress(app, index);
-            format!(" {} {satisfied}/{total} ", safe_line(&phase.title))
+            let marker = if index == app.phase { "▸" } else { " " };
+            format!("{marker}{} {satisfied}/{total} ", safe_line(&phase.title))
         })
         .collect();
 
@@ -350,44 +380,64 @@ fn render_phase_bar(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// Draws the items of the selected phase that match the filter.
+/// Draws the items of the selected phase, or while a filter is set, the matching items of every
+/// phase.
 pub fn render_items(frame: &mut Frame, app: &App, area: Rect) {
     let visible = app.visible_items();
-    let phase_title = app
-        .selected_phase()
-        .map(|phase| safe_line(&phase.title))
-        .unwrap_or_default();
-    let mut title = vec![Span::raw(format!(" Items · {phase_title} "))];
-    if !app.filter.is_empty() {
-        let total = app.selected_phase().map_or(0, |phase| phase.items.len());
-        title.push(Span::styled(
-            format!(
-                "filter “{}”: {} of {total} ",
-                safe_line(&app.filter),
-                visible.len()
+    let filtering = app.filtering();
+    let title = if filtering {
+        let mut phases: Vec<usize> = visible
+            .iter()
+            .filter_map(|item| app.phase_of(&item.id))
+            .collect();
+        phases.dedup();
+        let matches = if visible.len() == 1 {
+            "match"
+        } else {
+            "matches"
+        };
+        let phase_noun = if phases.len() == 1 { "phase" } else { "phases" };
+        vec![
+            Span::raw(" Items · "),
+            Span::styled(
+                format!(
+                    "filter “{}”: {} {matches} in {} {phase_noun} ",
+                    safe_line(&app.filter),
+                    visible.len(),
+                    phases.len()
+                ),
+                app.theme.muted,
             ),
-            app.theme.muted,
-        ));
-    }
+        ]
+    } else {
+        let phase_title = app
+            .selected_phase()
+            .map(|phase| safe_line(&phase.title))
+            .unwrap_or_default();
+        vec![Span::raw(format!(" Items · {phase_title} "))]
+    };
     let block = pane_block(app, Pane::Items, Line::from(title));
 
     if visible.is_empty() {
-        let message = if app.filter.is_empty() {
-            "this phase has no items"
-        } else {
+        let message = if filtering {
             "no items match the filter (Esc clears it)"
+        } else {
+            "this phase has no items"
         };
         let paragraph = Paragraph::new(Span::styled(message, app.theme.muted)).block(block);
         frame.render_widget(paragraph, area);
         return;
     }
 
-    let rows: Vec<Row> = visible.iter().map(|item| item_row(app, item)).collect();
+    let rows: Vec<Row> = visible
+        .iter()
+        .map(|item| item_row(app, item, filtering))
+        .collect();
     let header = Row::new(["status", "severity", "owner", "item"]).style(app.theme.muted);
     let widths = [
         Constraint::Length(9),
         Constraint::Length(8),
-        Constraint::Length(8),
+        Constraint::Length(9),
         Constraint::Fill(1),
     ];
     let table = Table::new(rows, widths)
@@ -399,9 +449,22 @@ pub fn render_items(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-fn item_row<'a>(app: &App, item: &Item) -> Row<'a> {
+/// Builds an item's table row. With `show_phase`, the title starts with the item's phase.
+fn item_row<'a>(app: &App, item: &Item, show_phase: bool) -> Row<'a> {
     let status = app.session.status(&item.id);
-    let mut title = vec![Span::raw(safe_line(&item.title))];
+    let mut title = Vec::new();
+    if show_phase {
+        let phase = app
+            .phase_of(&item.id)
+            .and_then(|index| app.checklist().phases.get(index));
+        if let Some(phase) = phase {
+            title.push(Span::styled(
+                format!("{} › ", safe_line(&phase.title)),
+                app.theme.muted,
+            ));
+        }
+    }
+    title.push(Span::raw(safe_line(&item.title)));
     if !item.required {
         title.push(Span::styled(" (optional)", app.theme.muted));
     }
@@ -418,7 +481,7 @@ pub fn render_log(frame: &mut Frame, app: &App, area: Rect, compact: bool) {
     let mut title = vec![Span::raw(" Event log ")];
     if app.log_scroll > 0 {
         title.push(Span::styled(
-            format!("{} lines back, End follows new lines ", app.log_scroll),
+            format!("{} rows back, End follows new lines ", app.log_scroll),
             app.theme.muted,
         ));
     }
@@ -435,39 +498,57 @@ pub fn render_log(frame: &mut Frame, app: &App, area: Rect, compact: bool) {
     } else {
         pane_block(app, Pane::Log, Line::from(title))
     };
-    let height = usize::from(block.inner(area).height);
-    let end = app.log.len().saturating_sub(app.log_scroll);
-    let start = end.saturating_sub(height);
-    let lines: Vec<Line> = app
-        .log
-        .range(start..end)
-        .map(|line| {
-            let style = match line.level {
-                LogLevel::Info => Style::new(),
-                LogLevel::Warning => app.theme.status(Status::Error),
-                LogLevel::Error => app.theme.error,
+    let inner = block.inner(area);
+    app.log_view.set((inner.width, inner.height));
+    let height = usize::from(inner.height);
+    let text_width = usize::from(inner.width).saturating_sub(LOG_PREFIX_WIDTH);
+    let scroll = app.log_scroll.min(app.log_max_scroll());
+
+    // Wrap lines from the newest back until the rows above the scroll position fill the pane.
+    let needed = scroll + height;
+    let mut rows: VecDeque<Line> = VecDeque::new();
+    for line in app.log.iter().rev() {
+        let style = match line.level {
+            LogLevel::Info => Style::new(),
+            LogLevel::Warning => app.theme.status(Status::Error),
+            LogLevel::Error => app.theme.error,
+        };
+        let wrapped = wrap_text(&line.text, text_width);
+        for (index, text) in wrapped.into_iter().enumerate().rev() {
+            let prefix = if index == 0 {
+                Span::styled(format!("{} ", app.clock(line.at)), app.theme.muted)
+            } else {
+                Span::raw(" ".repeat(LOG_PREFIX_WIDTH))
             };
-            Line::from(vec![
-                Span::styled(format!("{} ", app.clock(line.at)), app.theme.muted),
-                Span::styled(safe_line(&line.text), style),
-            ])
-        })
-        .collect();
+            rows.push_front(Line::from(vec![prefix, Span::styled(text, style)]));
+        }
+        if rows.len() >= needed {
+            break;
+        }
+    }
+    let end = rows.len().saturating_sub(scroll);
+    let start = end.saturating_sub(height);
+    let lines: Vec<Line> = rows.range(start..end).cloned().collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 /// Draws the bottom line: an open input, the error line, the last message or key hints.
 fn render_status_line(frame: &mut Frame, app: &App, area: Rect) {
     let line = match &app.input {
-        Some(Input::Note { item, text }) => {
+        Some(Input::Note { item, text, cursor }) => {
             let prompt = format!(" note for {}: ", safe_line(item));
-            let text = safe_line(text);
-            let cursor_x = area.x + u16::try_from(prompt.width() + text.width()).unwrap_or(0);
+            let hint = "   Enter saves · Esc cancels";
+            let room = usize::from(area.width)
+                .saturating_sub(prompt.width() + hint.width())
+                .max(1);
+            let (shown, cursor_column) = note_window(&safe_line(text), *cursor, room);
+            let cursor_x = usize::from(area.x) + prompt.width() + cursor_column;
+            let cursor_x = u16::try_from(cursor_x).unwrap_or(u16::MAX);
             frame.set_cursor_position((cursor_x.min(area.right().saturating_sub(1)), area.y));
             Line::from(vec![
                 Span::styled(prompt, app.theme.header),
-                Span::raw(text),
-                Span::styled("   Enter saves · Esc cancels", app.theme.muted),
+                Span::raw(fit(&shown, room)),
+                Span::styled(hint, app.theme.muted),
             ])
         }
         Some(Input::Filter) => {
@@ -495,19 +576,57 @@ fn render_status_line(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// Cuts a one-line text to the part around the cursor that fits in `width` columns, with `…`
+/// where text is hidden. Returns the visible text and the cursor's column in it.
+fn note_window(text: &str, cursor: usize, width: usize) -> (String, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    let cursor = cursor.min(chars.len());
+    let column = |slice: &[char]| {
+        slice
+            .iter()
+            .map(|ch| ch.width().unwrap_or(0))
+            .sum::<usize>()
+    };
+    if column(&chars) < width {
+        return (text.to_string(), column(&chars[..cursor]));
+    }
+    // Start as far left as keeps the cursor, after one column for the leading ellipsis, in view.
+    let mut start = 0;
+    while start < cursor && column(&chars[start..cursor]) + usize::from(start > 0) >= width {
+        start += 1;
+    }
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    let mut used = usize::from(start > 0);
+    let mut end = start;
+    while end < chars.len() && used + chars[end].width().unwrap_or(0) <= width {
+        shown.push(chars[end]);
+        used += chars[end].width().unwrap_or(0);
+        end += 1;
+    }
+    let cursor_column = usize::from(start > 0) + column(&chars[start..cursor]);
+    (shown, cursor_column)
+}
+
 /// Every key with what it does, shown by the help overlay.
 pub const KEYS: &[(&str, &str)] = &[
     ("↑ k  ↓ j", "move in the focused pane"),
-    ("Tab  Shift-Tab", "next / previous pane (also → l, ← h)"),
+    (
+        "Tab  Shift-Tab",
+        "cycle phases, items, detail, blockers, event log",
+    ),
+    ("→ l  ← h", "next / previous pane, as Tab and Shift-Tab"),
     ("PgUp  PgDn", "move by 10 rows"),
     ("Home g  End G", "first / last row"),
-    ("Enter", "open the selected phase's items"),
+    ("Enter", "open a phase's items; in Blockers, go to the item"),
     ("Space", "tick a manual item; untick a done one"),
     ("x", "mark a manual item failed; clear a failed mark"),
     ("n", "add a note to the item (Enter saves, Esc cancels)"),
     ("r", "re-run the selected check"),
     ("R", "re-run every check"),
-    ("/", "filter items by text (Enter keeps, Esc clears)"),
+    ("/", "filter all phases' items (Enter keeps, Esc clears)"),
     ("Esc", "clear the filter, or dismiss the error line"),
     ("?", "show or hide this help"),
     ("q  Ctrl-C", "quit"),
@@ -549,7 +668,7 @@ pub fn render_help(frame: &mut Frame, app: &App, area: Rect) {
 /// Draws the message shown when the terminal is smaller than the cockpit needs.
 pub fn render_too_small(frame: &mut Frame, area: Rect) {
     let message = format!(
-        "terminal is {}x{}; golive needs at least {MIN_WIDTH}×{MIN_HEIGHT}",
+        "terminal is {}×{}; golive needs at least {MIN_WIDTH}×{MIN_HEIGHT}",
         area.width, area.height
     );
     let text = Text::from(vec![
