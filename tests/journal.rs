@@ -155,6 +155,34 @@ fn append_reopen_round_trip() {
 }
 
 #[test]
+fn unsynced_appends_chain_and_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let checklist = checklist_in(dir.path(), "staging", "digest-1");
+
+    let mut journal = file::open(&journals, &checklist, false, "Ana").unwrap();
+    let outcome = journal
+        .append_unsynced(
+            "golive",
+            EventKind::CheckOutcome {
+                item: "health".into(),
+                outcome: golive::checks::Outcome::Pass,
+                summary: "1 expectation met".into(),
+            },
+        )
+        .unwrap();
+    let tick = journal.append("Ana", ticked("db")).unwrap();
+    let written = journal.events().to_vec();
+    drop(journal);
+
+    assert_eq!(outcome.seq, 2);
+    assert_eq!(tick.prev, outcome.hash);
+    let reopened = file::open(&journals, &checklist, false, "Ana").unwrap();
+    assert_eq!(reopened.events(), written.as_slice());
+    assert!(file::verify_chain(reopened.events()).is_ok());
+}
+
+#[test]
 fn path_for_names_stem_hash_environment() {
     let dir = tempfile::tempdir().unwrap();
     let staging = checklist_in(dir.path(), "staging", "d");

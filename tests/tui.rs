@@ -487,6 +487,7 @@ fn blockers_select_and_jump() {
             "announce"
         ]
     );
+
     app.focus = Pane::Blockers;
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('j'));
@@ -496,6 +497,7 @@ fn blockers_select_and_jump() {
     assert_eq!(app.blocker, 2);
     press(&mut app, KeyCode::End);
     assert_eq!(app.blocker, 6);
+
     press(&mut app, KeyCode::Char('k'));
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.focus, Pane::Items);
@@ -1081,6 +1083,26 @@ fn long_note_keeps_key_hint() {
     assert!(bottom.contains("Enter saves · Esc cancels"), "{bottom}");
     assert!(bottom.contains("…"), "{bottom}");
     assert!(bottom.contains("last"), "{bottom}");
+}
+
+#[test]
+fn wide_screen_shows_long_phase_titles() {
+    let mut list = (*checklist()).clone();
+    list.phases[0].title = "Security hardening: RBAC deployment".into();
+    list.phases[1].title = "Production launch: infrastructure setup".into();
+    let journal = Box::new(MemoryJournal::default());
+    let app = App::new(Arc::new(list), journal, ACTOR.into(), Theme::builtin_dark());
+    let screen = draw(&app, 150, 40).backend().to_string();
+    assert!(
+        screen.contains("Security hardening: RBAC deployment "),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Production launch: infrastructure setup "),
+        "{screen}"
+    );
+    let narrow = draw(&app, 100, 40).backend().to_string();
+    assert!(narrow.contains("Production launch: infrastr…"), "{narrow}");
 }
 
 #[test]

@@ -394,10 +394,10 @@ impl Scheduler {
         }
     }
 
-    /// Sends a blocked result at once for every check whose last result stands although its
+    /// Sends a blocked result at once for every check that has a result although its
     /// dependencies are no longer met, for example after a manual item was unticked. Each such
     /// check waits again, so it runs when the dependencies are met once more.
-    // NOTE: a run already in flight is left alone; its result arrives as usual and stands
+    // NOTE: a run already in flight is left alone. Its result arrives as usual and is kept
     // until the next change of the satisfied set or the next run.
     fn block_unmet(&mut self) {
         // A check blocked here stops counting as passed, so repeat until checks that depend on

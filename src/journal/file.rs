@@ -340,20 +340,24 @@ impl FileJournal {
         &self.path
     }
 
-    /// Writes one line and makes it durable.
-    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
+    /// Writes one line, and makes it durable when `sync` is set. Syncing also makes every earlier
+    /// unsynced line durable, because `sync_data` covers all data written to the file.
+    fn write_line(&mut self, line: &[u8], sync: bool) -> io::Result<()> {
         self.file.write_all(line)?;
         self.file.flush()?;
-        self.file.sync_data()
-    }
-}
-
-impl Journal for FileJournal {
-    fn events(&self) -> &[Event] {
-        &self.events
+        if sync {
+            self.file.sync_data()?;
+        }
+        Ok(())
     }
 
-    fn append(&mut self, actor: &str, kind: EventKind) -> Result<Event, JournalError> {
+    /// Appends an event, synced to disk or only written, as the caller asks.
+    fn append_event(
+        &mut self,
+        actor: &str,
+        kind: EventKind,
+        sync: bool,
+    ) -> Result<Event, JournalError> {
         if self.poisoned {
             return Err(io_error(
                 "append to",
@@ -376,12 +380,33 @@ impl Journal for FileJournal {
         let mut line = serde_json::to_vec(&event)
             .map_err(|source| io_error("encode an event for", &self.path, source.into()))?;
         line.push(b'\n');
-        if let Err(source) = self.write_line(&line) {
+        if let Err(source) = self.write_line(&line, sync) {
             self.poisoned = true;
             return Err(io_error("append to", &self.path, source));
         }
         self.events.push(event.clone());
         Ok(event)
+    }
+}
+
+impl Drop for FileJournal {
+    fn drop(&mut self) {
+        // Events appended without a sync become durable when the session closes cleanly.
+        let _ = self.file.sync_data();
+    }
+}
+
+impl Journal for FileJournal {
+    fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    fn append(&mut self, actor: &str, kind: EventKind) -> Result<Event, JournalError> {
+        self.append_event(actor, kind, true)
+    }
+
+    fn append_unsynced(&mut self, actor: &str, kind: EventKind) -> Result<Event, JournalError> {
+        self.append_event(actor, kind, false)
     }
 
     fn location(&self) -> String {

@@ -301,6 +301,13 @@ pub trait Journal: Send {
     /// synced to disk.
     fn append(&mut self, actor: &str, kind: EventKind) -> Result<Event, JournalError>;
 
+    /// Appends an event without waiting for it to be durable, for events that can be derived
+    /// again (check outcomes, which the next run reproduces). The next [`Journal::append`] or
+    /// closing the journal makes it durable. The default makes it durable at once.
+    fn append_unsynced(&mut self, actor: &str, kind: EventKind) -> Result<Event, JournalError> {
+        self.append(actor, kind)
+    }
+
     /// Where the journal lives, for messages.
     fn location(&self) -> String;
 

@@ -230,6 +230,19 @@ fn text_gauge(satisfied: usize, total: usize) -> String {
 pub fn render_phases(frame: &mut Frame, app: &App, area: Rect) {
     let block = pane_block(app, Pane::Phases, " Phases ");
     let inner_width = usize::from(block.inner(area).width).saturating_sub(2);
+    // Titles matter more than the gauge, which repeats the count, so every row drops the gauge
+    // when a title would otherwise be cut.
+    let gauge_room = GAUGE_CELLS + 1;
+    let show_gauge = app
+        .checklist()
+        .phases
+        .iter()
+        .enumerate()
+        .all(|(index, phase)| {
+            let (satisfied, total) = phase_progress(app, index);
+            let count_width = format!(" {satisfied}/{total}").width();
+            safe_line(&phase.title).width() + count_width + gauge_room <= inner_width
+        });
     let items: Vec<ListItem> = app
         .checklist()
         .phases
@@ -237,7 +250,11 @@ pub fn render_phases(frame: &mut Frame, app: &App, area: Rect) {
         .enumerate()
         .map(|(index, phase)| {
             let (satisfied, total) = phase_progress(app, index);
-            let progress = format!(" {satisfied}/{total} {}", text_gauge(satisfied, total));
+            let progress = if show_gauge {
+                format!(" {satisfied}/{total} {}", text_gauge(satisfied, total))
+            } else {
+                format!(" {satisfied}/{total}")
+            };
             let title_width = inner_width.saturating_sub(progress.width());
             let title = fit(&safe_line(&phase.title), title_width);
             let style = if satisfied == total {
@@ -251,6 +268,7 @@ pub fn render_phases(frame: &mut Frame, app: &App, area: Rect) {
             ]))
         })
         .collect();
+
     let list = List::new(items)
         .block(block)
         .highlight_style(app.theme.selection)
@@ -263,6 +281,7 @@ pub fn render_phases(frame: &mut Frame, app: &App, area: Rect) {
 fn render_blockers(frame: &mut Frame, app: &App, area: Rect) {
     let verdict = app.session.verdict();
     let block = pane_block(app, Pane::Blockers, " Blockers ");
+
     if verdict.go {
         let message = Span::styled(
             "none: every required item is satisfied",
@@ -271,6 +290,7 @@ fn render_blockers(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(message).block(block), area);
         return;
     }
+
     // Columns left after the highlight symbol and the status symbol with its space.
     let text_width = usize::from(block.inner(area).width).saturating_sub(4);
     let items: Vec<ListItem> = verdict
@@ -283,8 +303,8 @@ fn render_blockers(frame: &mut Frame, app: &App, area: Rect) {
                 format!("{} ", blocker.status.symbol()),
                 app.theme.status(blocker.status),
             )];
-            // The id matters more than the status word, so the word goes first when short of
-            // room and the id is cut only when it alone is too wide.
+            // The id matters more than the status word, so a short row drops the word, and the
+            // id is cut only when it alone is too wide.
             if id.width() + word.width() <= text_width {
                 spans.push(Span::raw(id));
                 spans.push(Span::styled(word, app.theme.muted));
@@ -294,6 +314,7 @@ fn render_blockers(frame: &mut Frame, app: &App, area: Rect) {
             ListItem::new(Line::from(spans))
         })
         .collect();
+
     let list = List::new(items)
         .block(block)
         .highlight_style(app.theme.selection)
@@ -541,13 +562,13 @@ fn render_status_line(frame: &mut Frame, app: &App, area: Rect) {
             let room = usize::from(area.width)
                 .saturating_sub(prompt.width() + hint.width())
                 .max(1);
-            let (shown, cursor_column) = note_window(&safe_line(text), *cursor, room);
+            let (visible_text, cursor_column) = note_window(&safe_line(text), *cursor, room);
             let cursor_x = usize::from(area.x) + prompt.width() + cursor_column;
             let cursor_x = u16::try_from(cursor_x).unwrap_or(u16::MAX);
             frame.set_cursor_position((cursor_x.min(area.right().saturating_sub(1)), area.y));
             Line::from(vec![
                 Span::styled(prompt, app.theme.header),
-                Span::raw(fit(&shown, room)),
+                Span::raw(fit(&visible_text, room)),
                 Span::styled(hint, app.theme.muted),
             ])
         }
@@ -595,19 +616,19 @@ fn note_window(text: &str, cursor: usize, width: usize) -> (String, usize) {
     while start < cursor && column(&chars[start..cursor]) + usize::from(start > 0) >= width {
         start += 1;
     }
-    let mut shown = String::new();
+    let mut visible_text = String::new();
     if start > 0 {
-        shown.push('…');
+        visible_text.push('…');
     }
     let mut used = usize::from(start > 0);
     let mut end = start;
     while end < chars.len() && used + chars[end].width().unwrap_or(0) <= width {
-        shown.push(chars[end]);
+        visible_text.push(chars[end]);
         used += chars[end].width().unwrap_or(0);
         end += 1;
     }
     let cursor_column = usize::from(start > 0) + column(&chars[start..cursor]);
-    (shown, cursor_column)
+    (visible_text, cursor_column)
 }
 
 /// Every key with what it does, shown by the help overlay.
