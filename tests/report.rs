@@ -145,6 +145,17 @@ fn mixed_run() -> Run {
             passed: false,
         }],
         notes: vec![format!("token {SECRET} was sent")],
+        tables: vec![golive::checks::EvidenceTable {
+            title: format!("matrix {SECRET}"),
+            columns: vec!["GET /cases".into()],
+            rows: vec![golive::checks::EvidenceRow {
+                label: "admin".into(),
+                cells: vec![golive::checks::EvidenceCell {
+                    text: format!("200 {SECRET}"),
+                    passed: Some(true),
+                }],
+            }],
+        }],
     };
     let slow_evidence = Evidence {
         notes: vec!["no response within 1s".into()],

@@ -251,6 +251,7 @@ fn failed_health(started_at: &str, latency_ms: u64) -> CheckResult {
         ],
         body_excerpt: Some("upstream unavailable\nretry later\n".into()),
         latency_ms: Some(latency_ms),
+        tables: Vec::new(),
         assertions: vec![
             Assertion {
                 subject: "status".into(),
@@ -1102,7 +1103,10 @@ fn wide_screen_shows_long_phase_titles() {
         "{screen}"
     );
     let narrow = draw(&app, 100, 40).backend().to_string();
-    assert!(narrow.contains("Production launch: infrastr…"), "{narrow}");
+    assert!(
+        narrow.contains("Production launch: infras… 0/3"),
+        "{narrow}"
+    );
 }
 
 #[test]

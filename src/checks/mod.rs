@@ -4,7 +4,14 @@
 //! its expectation and its probe. Adding a kind means adding its module, a variant of
 //! [`CheckSpec`] and a line in [`KINDS`] and [`parse_spec`]; nothing else changes.
 
+pub mod auth;
+pub mod cors;
+pub mod headers;
 pub mod http;
+pub mod input;
+pub mod rate_limit;
+pub mod rbac;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,12 +21,28 @@ use serde::{Deserialize, Serialize};
 use crate::redact::Redactor;
 
 /// Names of every check kind, as written in a checklist's `kind = "..."`.
-pub const KINDS: &[&str] = &["http"];
+pub const KINDS: &[&str] = &[
+    "http",
+    "tls",
+    "headers",
+    "cors",
+    "rate_limit",
+    "auth",
+    "rbac",
+    "input",
+];
 
 /// The typed settings of one check, by kind.
 #[derive(Debug, Clone)]
 pub enum CheckSpec {
     Http(http::HttpCheck),
+    Tls(tls::TlsCheck),
+    Headers(headers::HeadersCheck),
+    Cors(cors::CorsCheck),
+    RateLimit(rate_limit::RateLimitCheck),
+    Auth(auth::AuthCheck),
+    Rbac(rbac::RbacCheck),
+    Input(input::InputCheck),
 }
 
 /// An error in a check's settings: where in the `check` table it is, and what is wrong.
@@ -35,6 +58,13 @@ pub struct SpecError {
 pub fn parse_spec(kind: &str, settings: toml::Table) -> Result<CheckSpec, SpecError> {
     match kind {
         "http" => deserialize_settings(settings).map(CheckSpec::Http),
+        "tls" => deserialize_settings(settings).map(CheckSpec::Tls),
+        "headers" => deserialize_settings(settings).map(CheckSpec::Headers),
+        "cors" => deserialize_settings(settings).map(CheckSpec::Cors),
+        "rate_limit" => deserialize_settings(settings).map(CheckSpec::RateLimit),
+        "auth" => deserialize_settings(settings).map(CheckSpec::Auth),
+        "rbac" => deserialize_settings(settings).map(CheckSpec::Rbac),
+        "input" => deserialize_settings(settings).map(CheckSpec::Input),
         other => Err(SpecError {
             path: "kind".into(),
             message: format!(
@@ -73,6 +103,13 @@ const HTTP_EXPECT_KEYS: &[&str] = &[
 pub fn settings_keys(kind: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
     match kind {
         "http" => Some((HTTP_CHECK_KEYS, HTTP_EXPECT_KEYS)),
+        "tls" => Some((tls::CHECK_KEYS, tls::EXPECT_KEYS)),
+        "headers" => Some((headers::CHECK_KEYS, headers::EXPECT_KEYS)),
+        "cors" => Some((cors::CHECK_KEYS, cors::EXPECT_KEYS)),
+        "rate_limit" => Some((rate_limit::CHECK_KEYS, rate_limit::EXPECT_KEYS)),
+        "auth" => Some((auth::CHECK_KEYS, auth::EXPECT_KEYS)),
+        "rbac" => Some((rbac::CHECK_KEYS, rbac::EXPECT_KEYS)),
+        "input" => Some((input::CHECK_KEYS, input::EXPECT_KEYS)),
         _ => None,
     }
 }
@@ -96,6 +133,13 @@ impl CheckSpec {
     pub fn kind(&self) -> &'static str {
         match self {
             CheckSpec::Http(_) => "http",
+            CheckSpec::Tls(_) => "tls",
+            CheckSpec::Headers(_) => "headers",
+            CheckSpec::Cors(_) => "cors",
+            CheckSpec::RateLimit(_) => "rate_limit",
+            CheckSpec::Auth(_) => "auth",
+            CheckSpec::Rbac(_) => "rbac",
+            CheckSpec::Input(_) => "input",
         }
     }
 
@@ -103,6 +147,13 @@ impl CheckSpec {
     pub async fn run(&self, ctx: &ProbeContext) -> Probe {
         match self {
             CheckSpec::Http(check) => check.run(ctx).await,
+            CheckSpec::Tls(check) => check.run(ctx).await,
+            CheckSpec::Headers(check) => check.run(ctx).await,
+            CheckSpec::Cors(check) => check.run(ctx).await,
+            CheckSpec::RateLimit(check) => check.run(ctx).await,
+            CheckSpec::Auth(check) => check.run(ctx).await,
+            CheckSpec::Rbac(check) => check.run(ctx).await,
+            CheckSpec::Input(check) => check.run(ctx).await,
         }
     }
 
@@ -110,6 +161,13 @@ impl CheckSpec {
     pub fn describe(&self, redactor: &Redactor) -> Vec<(String, String)> {
         match self {
             CheckSpec::Http(check) => check.describe(redactor),
+            CheckSpec::Tls(check) => check.describe(redactor),
+            CheckSpec::Headers(check) => check.describe(redactor),
+            CheckSpec::Cors(check) => check.describe(redactor),
+            CheckSpec::RateLimit(check) => check.describe(redactor),
+            CheckSpec::Auth(check) => check.describe(redactor),
+            CheckSpec::Rbac(check) => check.describe(redactor),
+            CheckSpec::Input(check) => check.describe(redactor),
         }
     }
 }
@@ -177,9 +235,37 @@ pub struct Evidence {
     /// Each expectation with what was seen.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<Assertion>,
+    /// Grids and lists that do not fit the fields above, such as an RBAC matrix or a status
+    /// histogram.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<EvidenceTable>,
     /// Free-form notes, such as "redirected 2 times" or the reason for an error.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// A titled grid of evidence: one row per label, one cell per column.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceTable {
+    pub title: String,
+    /// Column headings, not counting the row labels.
+    pub columns: Vec<String>,
+    pub rows: Vec<EvidenceRow>,
+}
+
+/// One row of an [`EvidenceTable`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceRow {
+    pub label: String,
+    pub cells: Vec<EvidenceCell>,
+}
+
+/// One cell of an [`EvidenceTable`], with whether it met its expectation when it had one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceCell {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passed: Option<bool>,
 }
 
 /// One expectation and how the observed value compared.
