@@ -683,7 +683,7 @@ impl App {
                     };
                     self.push_log(at, level, &line);
                 }
-                if let Err(err) = self.journal.append(ENGINE_ACTOR, kind) {
+                if let Err(err) = self.journal.append_unsynced(ENGINE_ACTOR, kind) {
                     let message =
                         format!("journal write failed, outcome of {item} not recorded: {err}");
                     self.error_line = Some(terminal_safe(&message));
