@@ -25,7 +25,7 @@ pub struct Settings {
     pub sources: Vec<PathBuf>,
 }
 
-/// Who is at the keyboard, recorded with every manual event.
+/// The person at the keyboard, recorded with every manual event.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Identity {
@@ -57,7 +57,7 @@ pub struct EngineSettings {
     pub body_limit: usize,
 }
 
-/// Where golive keeps its files.
+/// Locations of the files golive writes.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Paths {

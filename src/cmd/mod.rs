@@ -102,7 +102,7 @@ pub fn load_checklist_for(
 }
 
 /// The actor recorded with manual events: `--as`, else config.toml's identity. With neither,
-/// the login name is used and a warning says so, so that nobody is recorded silently.
+/// the login name is used and a warning names it, so that nobody is recorded silently.
 pub fn resolve_actor(
     flag: Option<String>,
     settings: &Settings,
