@@ -31,6 +31,9 @@ pub struct Settings {
 pub struct Identity {
     pub name: String,
     pub email: String,
+    /// The ed25519 OpenSSH private key that signs launch records; a leading `~` means the home
+    /// folder.
+    pub signing_key: Option<PathBuf>,
 }
 
 /// Settings of the terminal interface.

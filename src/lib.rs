@@ -12,6 +12,7 @@ pub mod duration;
 pub mod engine;
 pub mod journal;
 pub mod logging;
+pub mod record;
 pub mod redact;
 pub mod report;
 pub mod sanitize;

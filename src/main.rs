@@ -23,7 +23,9 @@ struct Cli {
 }
 
 /// Subcommand names, so that `golive FILE ...` can be told apart from `golive lint ...`.
-const SUBCOMMANDS: &[&str] = &["open", "lint", "check", "demo", "help"];
+const SUBCOMMANDS: &[&str] = &[
+    "open", "lint", "check", "demo", "export", "verify", "journal", "help",
+];
 
 /// Inserts `open` when the first argument is not a subcommand or a top-level flag, so that
 /// `golive FILE --env E` and `golive --env E FILE` mean `golive open ...`.
@@ -48,6 +50,19 @@ enum Command {
     Check(CheckArgs),
     /// Starts the built-in demo target on 127.0.0.1 and opens the cockpit on the demo checklist.
     Demo(DemoArgs),
+    /// Writes the launch record of a session (record.json, record.md) and signs it.
+    Export(ExportArgs),
+    /// Verifies a launch record's signature and consistency; exit code 0 when valid.
+    Verify(VerifyArgs),
+    /// Inspects session journals.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum JournalCommand {
+    /// Walks a journal's hash chain and names the first event that does not match.
+    Verify(JournalVerifyArgs),
 }
 
 /// Options shared by every command that loads a checklist.
@@ -150,6 +165,75 @@ struct DemoArgs {
     theme: Option<String>,
 }
 
+#[derive(Debug, Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    checklist: ChecklistArgs,
+
+    #[command(flatten)]
+    config: ConfigArgs,
+
+    /// Folder to write the record to; default ./launch-record-<env>-<UTC time>.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+
+    /// Writes the record without a signature.
+    #[arg(long)]
+    no_sign: bool,
+
+    /// The ed25519 OpenSSH private key to sign with; overrides identity.signing_key.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_sign")]
+    key: Option<PathBuf>,
+
+    /// Lists this evidence or report file among the record's subjects; repeatable.
+    #[arg(long, value_name = "FILE")]
+    attach: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The record file (record.json).
+    record: PathBuf,
+
+    /// The signature file; default RECORD.sig.
+    #[arg(long, value_name = "FILE")]
+    signature: Option<PathBuf>,
+
+    /// The OpenSSH allowed_signers file that lists trusted keys.
+    #[arg(long, value_name = "FILE")]
+    allowed_signers: PathBuf,
+
+    /// The signer's principal (email) that the signature must be from.
+    #[arg(long, short = 'I', value_name = "EMAIL")]
+    identity: Option<String>,
+
+    /// The session journal file to compare with the record's length and head hash.
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct JournalVerifyArgs {
+    /// The checklist whose session journal to verify.
+    #[arg(required_unless_present = "file")]
+    checklist: Option<PathBuf>,
+
+    /// The environment of the session, such as `staging`.
+    #[arg(short, long)]
+    env: Option<String>,
+
+    /// Sets a variable, overriding the checklist's environments and `[vars]`; repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = cmd::parse_var)]
+    vars: Vec<(String, String)>,
+
+    /// The journal file to verify, instead of the one of CHECKLIST.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["checklist", "env", "vars"])]
+    file: Option<PathBuf>,
+
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse_from(with_default_subcommand(std::env::args_os().collect()));
     let result = match cli.command {
@@ -157,6 +241,9 @@ fn main() -> ExitCode {
         Command::Lint(args) => cmd::lint::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Export(args) => cmd::export::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
+        Command::Journal(JournalCommand::Verify(args)) => cmd::journal::verify(args),
     };
     match result {
         Ok(code) => code,

@@ -125,6 +125,19 @@ pub struct ItemState {
     pub running: bool,
     pub history: VecDeque<HistoryPoint>,
     pub notes: Vec<Note>,
+    /// The latest outcome of a manual item's request, sent by a person. It never changes the
+    /// item's status.
+    pub manual_run: Option<ManualRunRecord>,
+}
+
+/// The latest send of a manual item's request, as the journal recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManualRunRecord {
+    pub outcome: Outcome,
+    pub summary: String,
+    /// The person who sent it.
+    pub actor: String,
+    pub at: jiff::Timestamp,
 }
 
 /// Number of items in each status.
@@ -263,6 +276,20 @@ impl Session {
                     state.recorded = Some(RecordedOutcome {
                         outcome: *outcome,
                         summary: summary.clone(),
+                        at: event.at,
+                    });
+                }
+            }
+            EventKind::ManualRun {
+                item,
+                outcome,
+                summary,
+            } => {
+                if let Some(state) = self.states.get_mut(item) {
+                    state.manual_run = Some(ManualRunRecord {
+                        outcome: *outcome,
+                        summary: summary.clone(),
+                        actor: event.actor.clone(),
                         at: event.at,
                     });
                 }

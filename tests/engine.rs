@@ -76,6 +76,7 @@ fn checklist(items: Vec<Item>) -> Arc<Checklist> {
             items,
         }],
         redactor: Arc::new(Redactor::new()),
+        secret_refs: Vec::new(),
     })
 }
 

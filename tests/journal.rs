@@ -38,6 +38,7 @@ fn checklist_in(folder: &Path, environment: &str, digest: &str) -> Checklist {
         environments: vec!["staging".into(), "production".into()],
         phases: Vec::new(),
         redactor: Arc::new(Redactor::new()),
+        secret_refs: Vec::new(),
     }
 }
 

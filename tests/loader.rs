@@ -993,3 +993,144 @@ fn undefined_variable_hides_parser_error() {
     assert_eq!(about_url, 0, "{failure}");
     assert_eq!(failure.diagnostics.len(), 5, "{failure}");
 }
+
+// Requests on manual items.
+
+/// Loads a checklist text with the test environment and no overrides.
+fn load_text(text: &str) -> Result<Loaded, LoadFailure> {
+    load_str_with_env(
+        Path::new("request.toml"),
+        text,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &test_env,
+    )
+}
+
+const REQUEST_CHECKLIST: &str = r#"[checklist]
+title = "Request"
+
+[secrets.admin_token]
+env = "PAYMENTS_ADMIN_TOKEN"
+
+[[phases]]
+id = "qa"
+title = "QA"
+
+[[phases.items]]
+id = "admin-denied"
+title = "Admin API rejects a viewer"
+steps = ["Send the request as a viewer", "Check the response"]
+expected = "403"
+
+[phases.items.request]
+method = "POST"
+url = "http://127.0.0.1:9/admin/users"
+headers = { Authorization = "Bearer ${secret.admin_token}" }
+json = { role = "viewer" }
+
+[phases.items.request.expect]
+status = 403
+"#;
+
+#[test]
+fn manual_request_parses() {
+    let loaded = load_text(REQUEST_CHECKLIST).expect("checklist loads");
+    let item = loaded.checklist.item("admin-denied").expect("item exists");
+    let request = item.manual_request().expect("request is stored");
+    assert_eq!(request.spec.kind(), "http");
+    assert!(request.unavailable.is_empty());
+    assert_eq!(request.timeout, LoadDefaults::default().timeout);
+    let ItemBody::Manual(manual) = &item.body else {
+        panic!("item is manual");
+    };
+    assert_eq!(manual.steps.len(), 2);
+    let described = request.spec.describe(&loaded.checklist.redactor);
+    let auth = described
+        .iter()
+        .find(|(label, _)| label.eq_ignore_ascii_case("header authorization"))
+        .expect("authorization header described");
+    assert!(!auth.1.contains(ADMIN_TOKEN));
+}
+
+#[test]
+fn secret_refs_name_their_source() {
+    let loaded = load_text(REQUEST_CHECKLIST).expect("checklist loads");
+    let refs = &loaded.checklist.secret_refs;
+    assert_eq!(refs.len(), 1);
+    assert_eq!(refs[0].value, ADMIN_TOKEN);
+    assert_eq!(refs[0].shell, "\"$PAYMENTS_ADMIN_TOKEN\"");
+    assert!(!format!("{:?}", refs[0]).contains(ADMIN_TOKEN));
+}
+
+#[test]
+fn file_secret_ref_reads_with_cat() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let path = folder.path().join("it's token");
+    std::fs::write(&path, "file-token-1234\n").expect("token file written");
+    let quoted_path = toml::Value::String(path.display().to_string()).to_string();
+    let text = format!("[checklist]\ntitle = \"T\"\n\n[secrets.token]\nfile = {quoted_path}\n");
+    let loaded = load_text(&text).expect("checklist loads");
+    let refs = &loaded.checklist.secret_refs;
+    assert_eq!(refs.len(), 1);
+    let quoted = path.display().to_string().replace('\'', r"'\''");
+    assert_eq!(refs[0].shell, format!("\"$(cat '{quoted}')\""));
+}
+
+#[test]
+fn manual_request_unknown_key_reported() {
+    let text = REQUEST_CHECKLIST.replace("json = {", "jsn = {");
+    let failure = load_text(&text).expect_err("unknown key is an error");
+    let diagnostic = find(&failure, "unknown key `jsn` in request");
+    assert_at(diagnostic, 21, 1);
+    assert_eq!(help(diagnostic), "did you mean `json`?");
+}
+
+#[test]
+fn manual_request_expect_error_reported() {
+    let text = REQUEST_CHECKLIST.replace("status = 403", "status = \"6xx\"");
+    let failure = load_text(&text).expect_err("invalid status is an error");
+    let diagnostic = find(&failure, "invalid value for `expect.status`");
+    assert_at(diagnostic, 24, 10);
+}
+
+#[test]
+fn request_on_check_item_rejected() {
+    let text = r#"[checklist]
+title = "Request"
+
+[[phases]]
+id = "qa"
+title = "QA"
+
+[[phases.items]]
+id = "health"
+title = "Health"
+check = { kind = "http", url = "http://127.0.0.1:9/health" }
+request = { url = "http://127.0.0.1:9/health" }
+"#;
+    let failure = load_text(text).expect_err("request on a check is an error");
+    let diagnostic = find(
+        &failure,
+        "has a `request` table, but it is an automated check",
+    );
+    assert_at(diagnostic, 12, 1);
+}
+
+#[test]
+fn manual_request_missing_secret_unavailable() {
+    let loaded = load_str_with_env(
+        Path::new("request.toml"),
+        REQUEST_CHECKLIST,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &no_env,
+    )
+    .expect("a missing secret is a warning");
+    let item = loaded.checklist.item("admin-denied").expect("item exists");
+    let request = item.manual_request().expect("request is stored");
+    assert_eq!(request.unavailable.len(), 1);
+    assert!(request.unavailable[0].contains("PAYMENTS_ADMIN_TOKEN"));
+}

@@ -38,6 +38,7 @@ fn manual(id: &str, depends_on: &[&str]) -> Item {
     let steps = ManualSteps {
         steps: vec!["Do it".into()],
         expected: None,
+        request: None,
     };
     item(id, true, depends_on, ItemBody::Manual(steps))
 }
@@ -78,6 +79,7 @@ fn checklist(title: &str, phases: Vec<(&str, Vec<Item>)>) -> Arc<Checklist> {
             })
             .collect(),
         redactor: Arc::new(redactor),
+        secret_refs: Vec::new(),
     })
 }
 

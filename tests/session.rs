@@ -76,6 +76,7 @@ fn checklist(phases: Vec<Vec<Item>>) -> Arc<Checklist> {
         environments: vec!["staging".into()],
         phases,
         redactor: Arc::new(Redactor::new()),
+        secret_refs: Vec::new(),
     })
 }
 

@@ -94,6 +94,7 @@ fn manual(id: &str, title: &str, severity: Severity, owner: &str, depends_on: &[
         body: ItemBody::Manual(ManualSteps {
             steps: vec![format!("Do {title}"), "Confirm in the channel".into()],
             expected: Some("Everyone agrees".into()),
+            request: None,
         }),
     }
 }
@@ -201,6 +202,7 @@ fn checklist() -> Arc<Checklist> {
             },
         ],
         redactor: Arc::new(Redactor::new()),
+        secret_refs: Vec::new(),
     })
 }
 
@@ -1163,4 +1165,422 @@ fn run_future_is_send(cockpit: golive::tui::Cockpit) {
     fn assert_send<T: Send>(_: &T) {}
     let future = golive::tui::run(cockpit);
     assert_send(&future);
+}
+
+// Full-screen QA view.
+
+/// Token the QA checklist reads from its environment; it must never reach the screen.
+const QA_TOKEN: &str = "qa-token-31337";
+
+/// A checklist with a manual item that carries a request using a secret from the environment.
+fn qa_checklist_text(base_url: &str) -> String {
+    format!(
+        r#"[checklist]
+title = "AuthBridge QA"
+
+[secrets.admin_token]
+env = "AUTHBRIDGE_ADMIN_TOKEN"
+
+[[phases]]
+id = "security"
+title = "Security tests"
+
+[[phases.items]]
+id = "admin-rejects-bad-token"
+title = "Admin API rejects a wrong token"
+severity = "critical"
+owner = "qa"
+steps = ["Send the request with a wrong token", "Check that no client data comes back"]
+expected = "401 or 403, no client list"
+
+[phases.items.request]
+url = "{base_url}/api/v1/admin/clients"
+headers = {{ Authorization = "Bearer ${{secret.admin_token}}", Accept = "application/json" }}
+
+[phases.items.request.expect]
+status = "4xx"
+
+[[phases.items]]
+id = "audit-log"
+title = "Audit log shows the attempt"
+owner = "qa"
+steps = ["Open the audit log"]
+"#
+    )
+}
+
+fn qa_checklist(base_url: &str) -> Arc<Checklist> {
+    let env = |name: &str| (name == "AUTHBRIDGE_ADMIN_TOKEN").then(|| QA_TOKEN.to_string());
+    let loaded = golive::checklist::loader::load_str_with_env(
+        std::path::Path::new("qa.toml"),
+        &qa_checklist_text(base_url),
+        None,
+        &std::collections::BTreeMap::new(),
+        &golive::checklist::loader::LoadDefaults::default(),
+        &env,
+    )
+    .expect("QA checklist loads");
+    Arc::new(loaded.checklist)
+}
+
+fn app_for(checklist: Arc<Checklist>, journal: Box<dyn Journal>) -> App {
+    let mut app = App::new(checklist, journal, ACTOR.into(), Theme::builtin_dark());
+    app.now = fixed("2026-02-16T05:45:55Z");
+    app.time_zone = TimeZone::UTC;
+    for line in &mut app.log {
+        line.at = fixed("2026-02-16T05:40:00Z");
+    }
+    app
+}
+
+fn qa_item(app: &App) -> Option<&str> {
+    app.qa.as_ref().map(|view| view.item.as_str())
+}
+
+#[test]
+fn enter_opens_qa_view() {
+    let mut app = app();
+    assert_eq!(app.focus, Pane::Items);
+    let actions = press(&mut app, KeyCode::Enter);
+    assert!(actions.is_empty());
+    assert_eq!(qa_item(&app), Some("deploy-api"));
+}
+
+#[test]
+fn enter_in_phases_does_not_open_view() {
+    let mut app = app();
+    app.focus = Pane::Phases;
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(qa_item(&app), None);
+    assert_eq!(app.focus, Pane::Items);
+}
+
+#[test]
+fn n_and_p_step_and_wrap() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(qa_item(&app), Some("migrate-db"));
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(qa_item(&app), Some("notify-support"));
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(qa_item(&app), Some("deploy-api"));
+    press(&mut app, KeyCode::Char('p'));
+    assert_eq!(qa_item(&app), Some("notify-support"));
+}
+
+#[test]
+fn esc_returns_and_selects_item() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('n'));
+    let actions = press(&mut app, KeyCode::Esc);
+    assert!(actions.is_empty());
+    assert_eq!(qa_item(&app), None);
+    assert_eq!(
+        app.selected_item().map(|item| item.id.as_str()),
+        Some("migrate-db")
+    );
+}
+
+#[test]
+fn q_in_view_does_not_quit() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    let actions = press(&mut app, KeyCode::Char('q'));
+    assert!(!actions.contains(&Action::Quit));
+    assert_eq!(qa_item(&app), None);
+    let actions = press(&mut app, KeyCode::Char('q'));
+    assert_eq!(actions, vec![Action::Quit]);
+}
+
+#[test]
+fn ctrl_c_in_view_quits() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    let actions = app.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(actions, vec![Action::Quit]);
+}
+
+#[test]
+fn view_marks_produce_actions() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    let id = "deploy-api".to_string();
+    assert_eq!(
+        press(&mut app, KeyCode::Char('P')),
+        vec![Action::Tick(id.clone())]
+    );
+    assert_eq!(
+        press(&mut app, KeyCode::Char(' ')),
+        vec![Action::Tick(id.clone())]
+    );
+    assert_eq!(
+        press(&mut app, KeyCode::Char('x')),
+        vec![Action::MarkFailed(id.clone())]
+    );
+    assert_eq!(
+        press(&mut app, KeyCode::Char('F')),
+        vec![Action::MarkFailed(id)]
+    );
+}
+
+#[test]
+fn p_on_done_item_says_already_done() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    assert!(app.record(&Action::Tick("deploy-api".into())));
+    let actions = press(&mut app, KeyCode::Char('P'));
+    assert!(actions.is_empty());
+    assert_eq!(
+        app.status_line.as_deref(),
+        Some("deploy-api is already done")
+    );
+    let actions = press(&mut app, KeyCode::Char('F'));
+    assert_eq!(actions, vec![Action::MarkFailed("deploy-api".into())]);
+}
+
+#[test]
+fn view_tick_is_journaled_with_actor() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    for action in press(&mut app, KeyCode::Char('P')) {
+        assert!(app.record(&action));
+    }
+    let last = app.journal.events().last().expect("an event was written");
+    assert_eq!(last.actor, ACTOR);
+    assert_eq!(
+        last.kind,
+        EventKind::Ticked {
+            item: "deploy-api".into()
+        }
+    );
+    assert_eq!(app.session.status("deploy-api"), Status::Done);
+    assert_eq!(qa_item(&app), Some("deploy-api"));
+}
+
+#[test]
+fn a_in_view_adds_note() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('n'));
+    press(&mut app, KeyCode::Char('a'));
+    assert!(matches!(
+        &app.input,
+        Some(Input::Note { item, .. }) if item == "migrate-db"
+    ));
+    type_text(&mut app, "waiting for the DBA");
+    let actions = press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        actions,
+        vec![Action::AddNote {
+            item: "migrate-db".into(),
+            text: "waiting for the DBA".into(),
+        }]
+    );
+    assert_eq!(qa_item(&app), Some("migrate-db"));
+}
+
+#[test]
+fn view_marks_on_check_explain() {
+    let mut app = app();
+    select_health(&mut app);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(qa_item(&app), Some("health"));
+    let actions = press(&mut app, KeyCode::Char('P'));
+    assert!(actions.is_empty());
+    let status = app.status_line.clone().unwrap_or_default();
+    assert!(status.contains("automated check"), "{status}");
+}
+
+#[test]
+fn r_in_view_reruns_check() {
+    let mut app = app();
+    select_health(&mut app);
+    press(&mut app, KeyCode::Enter);
+    let actions = press(&mut app, KeyCode::Char('r'));
+    assert_eq!(actions, vec![Action::Run("health".into())]);
+}
+
+#[test]
+fn r_on_manual_without_request_explains() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    let actions = press(&mut app, KeyCode::Char('r'));
+    assert!(actions.is_empty());
+    let status = app.status_line.clone().unwrap_or_default();
+    assert!(status.contains("has no request"), "{status}");
+}
+
+#[test]
+fn r_on_manual_request_sends() {
+    let checklist = qa_checklist("http://127.0.0.1:9");
+    let mut app = app_for(checklist, Box::new(MemoryJournal::default()));
+    press(&mut app, KeyCode::Enter);
+    let actions = press(&mut app, KeyCode::Char('r'));
+    assert_eq!(
+        actions,
+        vec![Action::SendRequest("admin-rejects-bad-token".into())]
+    );
+    app.requests_in_flight
+        .insert("admin-rejects-bad-token".into());
+    let actions = press(&mut app, KeyCode::Char('r'));
+    assert!(actions.is_empty());
+}
+
+#[test]
+fn c_copies_curl_without_secret() {
+    let checklist = qa_checklist("http://127.0.0.1:9");
+    let mut app = app_for(checklist, Box::new(MemoryJournal::default()));
+    press(&mut app, KeyCode::Enter);
+    let actions = press(&mut app, KeyCode::Char('c'));
+    let expected = "curl 'http://127.0.0.1:9/api/v1/admin/clients' \
+                    -H 'accept: application/json' \
+                    -H 'authorization: Bearer '\"$AUTHBRIDGE_ADMIN_TOKEN\"";
+    assert_eq!(actions, vec![Action::Copy(expected.to_string())]);
+    assert_eq!(
+        app.status_line,
+        Some(format!("copied as curl ({} bytes)", expected.len()))
+    );
+}
+
+#[test]
+fn c_over_limit_does_not_copy() {
+    let long_path = "a".repeat(golive::tui::curl::COPY_MAX_BYTES);
+    let checklist = qa_checklist(&format!("http://127.0.0.1:9/{long_path}"));
+    let mut app = app_for(checklist, Box::new(MemoryJournal::default()));
+    press(&mut app, KeyCode::Enter);
+    let actions = press(&mut app, KeyCode::Char('c'));
+    assert!(actions.is_empty());
+    let status = app.status_line.clone().unwrap_or_default();
+    assert!(status.contains("not copied"), "{status}");
+}
+
+#[test]
+fn question_mark_shows_view_help() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('?'));
+    assert!(app.show_help);
+    let screen = draw(&app, 100, 30).backend().to_string();
+    assert!(
+        screen.contains("next / previous item of the phase"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Char('n'));
+    assert!(!app.show_help);
+    assert_eq!(qa_item(&app), Some("deploy-api"));
+}
+
+#[test]
+fn qa_view_of_manual_request() {
+    let checklist = qa_checklist("http://127.0.0.1:9");
+    let mut app = app_for(checklist, Box::new(MemoryJournal::default()));
+    let note = Action::AddNote {
+        item: "admin-rejects-bad-token".into(),
+        text: "tried with an expired token too".into(),
+    };
+    assert!(app.record(&note));
+    let evidence = Evidence {
+        request: vec![
+            "GET http://127.0.0.1:9/api/v1/admin/clients".into(),
+            "authorization: ••••••".into(),
+        ],
+        status: Some(401),
+        latency_ms: Some(12),
+        body_excerpt: Some("{\"error\":\"invalid_token\"}".into()),
+        assertions: vec![Assertion {
+            subject: "status".into(),
+            expected: "4xx".into(),
+            actual: "401".into(),
+            passed: true,
+        }],
+        ..Evidence::default()
+    };
+    let result = golive::tui::ManualRunResult {
+        item_id: "admin-rejects-bad-token".into(),
+        probe: golive::checks::Probe {
+            outcome: Outcome::Pass,
+            summary: "1 expectation met".into(),
+            evidence,
+        },
+        started_at: fixed("2026-02-16T05:43:10Z"),
+        elapsed_ms: 14,
+    };
+    assert!(app.apply_manual_run(result));
+    app.status_line = None;
+    press(&mut app, KeyCode::Enter);
+    let terminal = draw(&app, 100, 36);
+    let screen = terminal.backend().to_string();
+    assert!(!screen.contains(QA_TOKEN), "{screen}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn qa_view_of_check_with_evidence() {
+    let mut app = busy_app();
+    select_health(&mut app);
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!(draw(&app, 100, 40).backend());
+}
+
+#[test]
+fn manual_run_lands_in_journal() {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    runtime.block_on(async {
+        let server = golive::demo::serve("127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("demo target starts");
+        let checklist = qa_checklist(&server.base_url());
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let journal = golive::journal::file::open(folder.path(), &checklist, true, ACTOR)
+            .expect("journal opens");
+        let mut app = app_for(Arc::clone(&checklist), Box::new(journal));
+        let (results_tx, mut results_rx) = tokio::sync::mpsc::unbounded_channel();
+        golive::tui::spawn_manual_run(&checklist, "admin-rejects-bad-token", 64 * 1024, results_tx)
+            .expect("request starts");
+        // Hang protection only: the demo target answers at once.
+        let result = tokio::time::timeout(Duration::from_secs(30), results_rx.recv())
+            .await
+            .expect("result arrives before the timeout")
+            .expect("channel delivers a result");
+        assert_eq!(result.item_id, "admin-rejects-bad-token");
+        assert_eq!(result.probe.outcome, Outcome::Pass, "{:?}", result.probe);
+        let request_text = result.probe.evidence.request.join("\n");
+        assert!(!request_text.contains(QA_TOKEN), "{request_text}");
+
+        assert!(app.apply_manual_run(result));
+        let last = app.journal.events().last().expect("an event was written");
+        assert_eq!(last.actor, ACTOR);
+        assert!(matches!(
+            &last.kind,
+            EventKind::ManualRun { item, outcome: Outcome::Pass, .. }
+                if item == "admin-rejects-bad-token"
+        ));
+        let state = app
+            .session
+            .state("admin-rejects-bad-token")
+            .expect("item state");
+        let record = state.manual_run.as_ref().expect("run recorded in session");
+        assert_eq!(record.outcome, Outcome::Pass);
+        assert_eq!(record.actor, ACTOR);
+        assert_eq!(
+            app.session.status("admin-rejects-bad-token"),
+            Status::Pending
+        );
+
+        let reread = golive::journal::file::read_journal(&golive::journal::file::path_for(
+            folder.path(),
+            &checklist,
+        ))
+        .expect("journal reads back");
+        let kinds: Vec<&EventKind> = reread.events.iter().map(|event| &event.kind).collect();
+        assert!(
+            kinds
+                .iter()
+                .any(|kind| matches!(kind, EventKind::ManualRun { .. })),
+            "{kinds:?}"
+        );
+        server.shutdown().await.expect("demo target stops");
+    });
 }

@@ -18,7 +18,9 @@ use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, DiagnosticSeverity, closest, render_diagnostics};
 use super::vars::{self, EnvLookup, Scope, SecretSource, SecretValue, VarError};
-use super::{CheckDef, Checklist, Item, ItemBody, ManualSteps, Phase, Severity};
+use super::{
+    CheckDef, Checklist, Item, ItemBody, ManualRequest, ManualSteps, Phase, SecretRef, Severity,
+};
 use crate::checks::{self, CheckSpec, SpecError};
 use crate::redact::Redactor;
 use crate::sanitize::terminal_safe;
@@ -355,6 +357,7 @@ const ITEM_KEYS: &[&str] = &[
     "steps",
     "expected",
     "check",
+    "request",
 ];
 const CHECK_COMMON_KEYS: &[&str] = &["kind", "timeout", "retries", "interval"];
 const SEVERITIES: &[&str] = &["critical", "high", "medium", "low"];
@@ -697,10 +700,17 @@ fn build(
         }
     }
     let mut secret_values = BTreeMap::new();
+    let mut secret_refs = Vec::new();
     for (name, (source, span)) in &secret_sources {
         let value = vars::read_secret(name, source, request.env);
         match &value {
-            SecretValue::Available(secret) => redactor.add(secret),
+            SecretValue::Available(secret) => {
+                redactor.add(secret);
+                secret_refs.push(SecretRef {
+                    value: secret.clone(),
+                    shell: shell_reference(source),
+                });
+            }
             SecretValue::Missing(reason) => cx.warning(
                 span.clone(),
                 reason.clone(),
@@ -743,6 +753,32 @@ fn build(
         environments: names,
         phases,
         redactor: Arc::new(redactor),
+        secret_refs,
+    }
+}
+
+/// Returns a double-quoted shell word that reads a secret from its source: `"$VARIABLE"` for an
+/// environment variable, `"$(cat PATH)"` for a file. A leading `~/` stays unquoted so that the
+/// shell expands it to the home folder, as the loader does.
+fn shell_reference(source: &SecretSource) -> String {
+    match source {
+        SecretSource::Env(variable) => format!("\"${variable}\""),
+        SecretSource::File(path) => {
+            let (home, rest) = match path.strip_prefix("~/") {
+                Some(rest) => ("~/", rest),
+                None if path == "~" => ("~", ""),
+                None => ("", path.as_str()),
+            };
+            let plain = rest
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '/' | '.' | '_' | '-'));
+            let quoted = if plain || rest.is_empty() {
+                rest.to_string()
+            } else {
+                format!("'{}'", rest.replace('\'', "'\\''"))
+            };
+            format!("\"$(cat {home}{quoted})\"")
+        }
     }
 }
 
@@ -1295,9 +1331,35 @@ fn read_item(
                     steps.push(expanded.text);
                 }
             }
-            Some(ItemBody::Manual(ManualSteps { steps, expected }))
+            match table.get("request") {
+                Some(request_value) => {
+                    read_request(cx, request_value, resolver, defaults, redactor).map(|request| {
+                        ItemBody::Manual(ManualSteps {
+                            steps,
+                            expected,
+                            request: Some(request),
+                        })
+                    })
+                }
+                None => Some(ItemBody::Manual(ManualSteps {
+                    steps,
+                    expected,
+                    request: None,
+                })),
+            }
         }
         (None, Some((_, check_value))) => {
+            if let Some((request_key, _)) = table.get_key_value("request") {
+                cx.error(
+                    request_key.span(),
+                    format!("{context} has a `request` table, but it is an automated check"),
+                    Some(
+                        "`request` is for manual items (`steps`); an automated item sends its \
+                         request from the `check` table"
+                            .into(),
+                    ),
+                );
+            }
             read_check(cx, check_value, resolver, defaults, redactor).map(ItemBody::Check)
         }
     };
@@ -1348,10 +1410,99 @@ fn read_check(
     let retries = cx.retries(table);
     let interval = cx.interval(table, resolver);
     let unknown = match kind {
-        Some(kind) => check_setting_keys(cx, table, kind),
+        Some(kind) => check_setting_keys(cx, table, kind, CHECK_COMMON_KEYS, "check"),
         None => Vec::new(),
     };
+    let converted = convert_settings(cx, table, resolver, redactor, CHECK_COMMON_KEYS);
+    let ConvertedSettings {
+        mut settings,
+        unavailable,
+        invalid,
+    } = converted;
+    let kind = kind?;
+    // Unknown keys are already reported, so the kind's parser receives only the known ones and
+    // can report the value errors among them in the same run.
+    for key in &unknown {
+        remove_path(&mut settings, &key.path);
+    }
+    let place = SettingsTable {
+        table,
+        span: value.span(),
+        name: "check",
+    };
+    let spec = parse_settings(cx, kind, settings, &place, &unknown, &invalid);
+    if !invalid.is_empty() || !unknown.is_empty() {
+        return None;
+    }
+    Some(CheckDef {
+        spec: spec?,
+        timeout: timeout.unwrap_or(defaults.timeout),
+        retries: retries.unwrap_or(defaults.retries),
+        interval: interval.or(defaults.interval),
+        unavailable,
+    })
+}
 
+/// Reads the `request` table of a manual item, which takes the settings of an `http` check.
+fn read_request(
+    cx: &mut Cx<'_>,
+    value: &Value<'_>,
+    resolver: &Resolver<'_>,
+    defaults: &FileDefaults,
+    redactor: &mut Redactor,
+) -> Option<ManualRequest> {
+    const KIND: &str = "http";
+    let table = cx.table(value, "request")?;
+    let unknown = check_setting_keys(cx, table, KIND, &[], "request");
+    let ConvertedSettings {
+        mut settings,
+        unavailable,
+        invalid,
+    } = convert_settings(cx, table, resolver, redactor, &[]);
+    for key in &unknown {
+        remove_path(&mut settings, &key.path);
+    }
+    let place = SettingsTable {
+        table,
+        span: value.span(),
+        name: "request",
+    };
+    let spec = parse_settings(cx, KIND, settings, &place, &unknown, &invalid);
+    if !invalid.is_empty() || !unknown.is_empty() {
+        return None;
+    }
+    Some(ManualRequest {
+        spec: spec?,
+        timeout: defaults.timeout,
+        unavailable,
+    })
+}
+
+/// A settings table (`check` or `request`) as written, for pointing errors at its keys.
+struct SettingsTable<'t, 'i> {
+    table: &'t DeTable<'i>,
+    span: Range<usize>,
+    /// The table's key, which messages name, such as `check`.
+    name: &'static str,
+}
+
+/// Settings converted to plain TOML, with what the conversion found.
+struct ConvertedSettings {
+    settings: toml::Table,
+    /// Reasons the settings cannot be used, such as a secret whose source is not set.
+    unavailable: Vec<String>,
+    /// Keys whose conversion failed and that were reported and left out.
+    invalid: Vec<String>,
+}
+
+/// Converts every setting of a table except the `skip` keys, substituting variables.
+fn convert_settings(
+    cx: &mut Cx<'_>,
+    table: &DeTable<'_>,
+    resolver: &Resolver<'_>,
+    redactor: &mut Redactor,
+    skip: &[&str],
+) -> ConvertedSettings {
     let mut settings = toml::Table::new();
     let mut unavailable = Vec::new();
     // Settings whose conversion failed (an undefined variable, say) are already reported and
@@ -1359,7 +1510,7 @@ fn read_check(
     let mut invalid = Vec::new();
     for (key, setting) in table.iter() {
         let name = key.get_ref().as_ref();
-        if CHECK_COMMON_KEYS.contains(&name) {
+        if skip.contains(&name) {
             continue;
         }
         let mut convert = Converter {
@@ -1376,23 +1527,11 @@ fn read_check(
             invalid.push(name.to_string());
         }
     }
-    let kind = kind?;
-    // Unknown keys are already reported, so the kind's parser receives only the known ones and
-    // can report the value errors among them in the same run.
-    for key in &unknown {
-        remove_path(&mut settings, &key.path);
-    }
-    let spec = parse_settings(cx, kind, settings, table, value.span(), &unknown, &invalid);
-    if !invalid.is_empty() || !unknown.is_empty() {
-        return None;
-    }
-    Some(CheckDef {
-        spec: spec?,
-        timeout: timeout.unwrap_or(defaults.timeout),
-        retries: retries.unwrap_or(defaults.retries),
-        interval: interval.or(defaults.interval),
+    ConvertedSettings {
+        settings,
         unavailable,
-    })
+        invalid,
+    }
 }
 
 /// A key of a `check` table or its `expect` table that the kind does not know.
@@ -1403,20 +1542,23 @@ struct UnknownKey {
     suggestion: Option<String>,
 }
 
-/// Reports every key of the `check` table and of its `expect` table that `kind` does not
-/// define, each with the closest valid key, and returns them.
-fn check_setting_keys(cx: &mut Cx<'_>, table: &DeTable<'_>, kind: &str) -> Vec<UnknownKey> {
+/// Reports every key of a settings table (named `name` in messages) and of its `expect` table
+/// that `kind` does not define besides `common`, each with the closest valid key, and returns
+/// them.
+fn check_setting_keys(
+    cx: &mut Cx<'_>,
+    table: &DeTable<'_>,
+    kind: &str,
+    common: &[&str],
+    name: &str,
+) -> Vec<UnknownKey> {
     let Some((check_keys, expect_keys)) = checks::settings_keys(kind) else {
         return Vec::new();
     };
-    let allowed: Vec<&str> = CHECK_COMMON_KEYS
-        .iter()
-        .chain(check_keys)
-        .copied()
-        .collect();
-    let mut unknown = unknown_keys(cx, table, &allowed, "");
+    let allowed: Vec<&str> = common.iter().chain(check_keys).copied().collect();
+    let mut unknown = unknown_keys(cx, table, &allowed, "", name);
     if let Some(DeValue::Table(expect)) = table.get("expect").map(Spanned::get_ref) {
-        unknown.extend(unknown_keys(cx, expect, expect_keys, "expect"));
+        unknown.extend(unknown_keys(cx, expect, expect_keys, "expect", name));
     }
     unknown
 }
@@ -1426,12 +1568,9 @@ fn unknown_keys(
     table: &DeTable<'_>,
     allowed: &[&str],
     parent: &str,
+    name: &str,
 ) -> Vec<UnknownKey> {
-    let context = if parent.is_empty() {
-        "check".to_string()
-    } else {
-        format!("check.{parent}")
-    };
+    let context = qualified(name, parent);
     let mut unknown = Vec::new();
     for key in table.keys() {
         let name: &str = key.get_ref().as_ref();
@@ -1470,8 +1609,7 @@ fn parse_settings(
     cx: &mut Cx<'_>,
     kind: &str,
     mut settings: toml::Table,
-    check: &DeTable<'_>,
-    check_span: Range<usize>,
+    place: &SettingsTable<'_, '_>,
     unknown: &[UnknownKey],
     removed: &[String],
 ) -> Option<CheckSpec> {
@@ -1491,7 +1629,7 @@ fn parse_settings(
                 return None;
             }
         }
-        report_spec_error(cx, check, check_span.clone(), &err);
+        report_spec_error(cx, place, &err);
         reported = true;
         if err.path.is_empty() || !remove_path(&mut settings, &err.path) {
             return None;
@@ -1632,12 +1770,9 @@ impl Converter<'_, '_, '_, '_> {
 }
 
 /// Points a kind's settings error at the key it names, inside the `check` table.
-fn report_spec_error(
-    cx: &mut Cx<'_>,
-    check: &DeTable<'_>,
-    check_span: Range<usize>,
-    err: &SpecError,
-) {
+fn report_spec_error(cx: &mut Cx<'_>, place: &SettingsTable<'_, '_>, err: &SpecError) {
+    let check = place.table;
+    let check_span = place.span.clone();
     // The toml deserialiser appends "in `key`" lines that repeat the path.
     let first_line = err.message.lines().next().unwrap_or("").trim();
     let err = &SpecError {
@@ -1647,11 +1782,7 @@ fn report_spec_error(
     if let Some(unknown) = unknown_field(&err.message) {
         let parent = err.path.strip_suffix(unknown.as_str()).unwrap_or(&err.path);
         let parent = parent.trim_end_matches('.');
-        let context = if parent.is_empty() {
-            "check".to_string()
-        } else {
-            format!("check.{parent}")
-        };
+        let context = qualified(place.name, parent);
         let span = find_path(check, &join_path(parent, &unknown))
             .map_or(check_span.clone(), |(key, _)| key);
         let expected = expected_fields(&err.message);
@@ -1669,11 +1800,7 @@ fn report_spec_error(
     }
     if let Some(missing) = missing_field(&err.message) {
         let span = find_path(check, &err.path).map_or(check_span, |(_, value)| value);
-        let context = if err.path.is_empty() {
-            "check".to_string()
-        } else {
-            format!("check.{}", err.path)
-        };
+        let context = qualified(place.name, &err.path);
         cx.error(
             span,
             format!("missing required key `{missing}` in {context}"),
@@ -1694,17 +1821,23 @@ fn report_spec_error(
             );
         }
         None => {
-            let label = if err.path.is_empty() {
-                "check".to_string()
-            } else {
-                format!("check.{}", err.path)
-            };
+            let label = qualified(place.name, &err.path);
             cx.error(
                 check_span,
                 format!("invalid {label}: {}", err.message),
                 None,
             );
         }
+    }
+}
+
+/// Names a path inside a settings table for messages, such as `check.expect`, or the table
+/// alone for an empty path.
+fn qualified(table: &str, path: &str) -> String {
+    if path.is_empty() {
+        table.to_string()
+    } else {
+        format!("{table}.{path}")
     }
 }
 

@@ -34,6 +34,29 @@ pub struct Checklist {
     pub phases: Vec<Phase>,
     /// Masks every secret value the checklist resolved.
     pub redactor: Arc<Redactor>,
+    /// Every secret value the checklist resolved, with a shell expression that reads it from
+    /// its source, so that copied commands can refer to a secret without containing it.
+    pub secret_refs: Vec<SecretRef>,
+}
+
+/// A resolved secret and the shell expression that reads it again from its source, such as
+/// `"$ADMIN_TOKEN"` or `"$(cat ~/.config/authbridge/token)"`.
+///
+/// `Debug` shows only the shell expression, so the value never reaches logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    pub value: String,
+    /// A double-quoted shell word that expands to the value.
+    pub shell: String,
+}
+
+impl std::fmt::Debug for SecretRef {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SecretRef")
+            .field("shell", &self.shell)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An ordered group of items, such as "RBAC deployment".
@@ -73,6 +96,20 @@ pub enum ItemBody {
 pub struct ManualSteps {
     pub steps: Vec<String>,
     pub expected: Option<String>,
+    /// A request that a person sends on demand while doing the steps.
+    pub request: Option<ManualRequest>,
+}
+
+/// An `http` request attached to a manual item. Sending it records the evidence but never
+/// decides the item: a person still marks it done or failed.
+#[derive(Debug, Clone)]
+pub struct ManualRequest {
+    /// Always an `http` spec: the loader accepts no other kind here.
+    pub spec: CheckSpec,
+    /// Time allowed for the request, from `[defaults] timeout`.
+    pub timeout: Duration,
+    /// Reasons the request cannot be sent, such as a secret whose source is not set.
+    pub unavailable: Vec<String>,
 }
 
 /// An automated check with its scheduling settings.
@@ -126,6 +163,14 @@ impl Checklist {
 impl Item {
     pub fn is_manual(&self) -> bool {
         matches!(self.body, ItemBody::Manual(_))
+    }
+
+    /// Returns the request of a manual item, if it has one.
+    pub fn manual_request(&self) -> Option<&ManualRequest> {
+        match &self.body {
+            ItemBody::Manual(manual) => manual.request.as_ref(),
+            ItemBody::Check(_) => None,
+        }
     }
 
     pub fn check(&self) -> Option<&CheckDef> {

@@ -9,8 +9,10 @@ pub mod cors;
 pub mod headers;
 pub mod http;
 pub mod input;
+pub mod leak;
 pub mod rate_limit;
 pub mod rbac;
+pub mod report;
 pub mod tls;
 
 use std::sync::Arc;
@@ -30,6 +32,7 @@ pub const KINDS: &[&str] = &[
     "auth",
     "rbac",
     "input",
+    "report",
 ];
 
 /// The typed settings of one check, by kind.
@@ -43,6 +46,7 @@ pub enum CheckSpec {
     Auth(auth::AuthCheck),
     Rbac(rbac::RbacCheck),
     Input(input::InputCheck),
+    Report(report::ReportCheck),
 }
 
 /// An error in a check's settings: where in the `check` table it is, and what is wrong.
@@ -65,6 +69,7 @@ pub fn parse_spec(kind: &str, settings: toml::Table) -> Result<CheckSpec, SpecEr
         "auth" => deserialize_settings(settings).map(CheckSpec::Auth),
         "rbac" => deserialize_settings(settings).map(CheckSpec::Rbac),
         "input" => deserialize_settings(settings).map(CheckSpec::Input),
+        "report" => report::parse_settings(settings).map(CheckSpec::Report),
         other => Err(SpecError {
             path: "kind".into(),
             message: format!(
@@ -110,6 +115,7 @@ pub fn settings_keys(kind: &str) -> Option<(&'static [&'static str], &'static [&
         "auth" => Some((auth::CHECK_KEYS, auth::EXPECT_KEYS)),
         "rbac" => Some((rbac::CHECK_KEYS, rbac::EXPECT_KEYS)),
         "input" => Some((input::CHECK_KEYS, input::EXPECT_KEYS)),
+        "report" => Some((report::CHECK_KEYS, report::EXPECT_KEYS)),
         _ => None,
     }
 }
@@ -140,6 +146,7 @@ impl CheckSpec {
             CheckSpec::Auth(_) => "auth",
             CheckSpec::Rbac(_) => "rbac",
             CheckSpec::Input(_) => "input",
+            CheckSpec::Report(_) => "report",
         }
     }
 
@@ -154,6 +161,7 @@ impl CheckSpec {
             CheckSpec::Auth(check) => check.run(ctx).await,
             CheckSpec::Rbac(check) => check.run(ctx).await,
             CheckSpec::Input(check) => check.run(ctx).await,
+            CheckSpec::Report(check) => check.run(ctx).await,
         }
     }
 
@@ -168,6 +176,7 @@ impl CheckSpec {
             CheckSpec::Auth(check) => check.describe(redactor),
             CheckSpec::Rbac(check) => check.describe(redactor),
             CheckSpec::Input(check) => check.describe(redactor),
+            CheckSpec::Report(check) => check.describe(redactor),
         }
     }
 }

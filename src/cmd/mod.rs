@@ -2,8 +2,11 @@
 
 pub mod check;
 pub mod demo;
+pub mod export;
+pub mod journal;
 pub mod lint;
 pub mod open;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -5,6 +5,8 @@
 //! below. The server only ever binds to the address its caller passes, which is a loopback
 //! address in every caller golive has.
 
+pub mod access;
+pub mod hardening;
 mod routes;
 
 use std::io;

@@ -59,6 +59,8 @@ pub(super) fn router() -> Router {
         .route("/portal/login", get(portal_login))
         .route("/legacy/login", get(legacy_login))
         .route("/metrics", get(metrics))
+        .merge(super::access::routes())
+        .merge(super::hardening::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(limit_time))

@@ -645,6 +645,7 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::MarkedFailed { .. } => "marked_failed",
         EventKind::Note { .. } => "note",
         EventKind::CheckOutcome { .. } => "check_outcome",
+        EventKind::ManualRun { .. } => "manual_run",
     }
 }
 

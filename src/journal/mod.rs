@@ -88,6 +88,13 @@ pub enum EventKind {
         outcome: Outcome,
         summary: String,
     },
+    /// A person sent a manual item's request. The outcome is evidence for the person, who
+    /// still marks the item done or failed.
+    ManualRun {
+        item: String,
+        outcome: Outcome,
+        summary: String,
+    },
 }
 
 /// Failures of a journal.
@@ -139,7 +146,9 @@ impl std::fmt::Display for JournalError {
             }
             JournalError::Damaged { path, line, reason } => write!(
                 f,
-                "journal {path} is damaged at line {line}: {reason}; the file was left as it is"
+                "journal {path} is damaged at line {line}: {reason}; the file was left as it \
+                 is. Keep it as evidence and start a fresh session with --new-session, which \
+                 moves it aside"
             ),
             JournalError::Mismatch { path, reason } => write!(
                 f,

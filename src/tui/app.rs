@@ -2,7 +2,7 @@
 //! [`Action`]s, which the event loop carries out.
 
 use std::cell::Cell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -16,6 +16,7 @@ use crate::journal::{EventKind, Journal};
 use crate::sanitize::terminal_safe;
 use crate::session::{Session, Status};
 
+use super::manual::ManualRunResult;
 use super::theme::Theme;
 
 /// Actor recorded for check outcomes, which no person caused.
@@ -25,7 +26,7 @@ pub const LOG_CAPACITY: usize = 1000;
 /// Maximum length of a note, in characters.
 pub const NOTE_MAX_CHARS: usize = 500;
 /// Rows moved by PgUp and PgDn.
-const PAGE_ROWS: usize = 10;
+pub(super) const PAGE_ROWS: usize = 10;
 /// Columns of the `HH:MM:SS ` time in front of each event-log line, and the indent of the rows
 /// that a long line wraps onto.
 pub const LOG_PREFIX_WIDTH: usize = 9;
@@ -45,8 +46,21 @@ pub enum Action {
     Run(String),
     /// Re-run every check.
     RunAll,
+    /// Send a manual item's request, for evidence only.
+    SendRequest(String),
+    /// Put the text on the terminal's clipboard.
+    Copy(String),
     /// Leave the cockpit.
     Quit,
+}
+
+/// The full-screen view of one item, for stepping through a phase item by item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QaView {
+    /// Id of the item shown.
+    pub item: String,
+    /// Lines scrolled down.
+    pub scroll: u16,
 }
 
 /// The panes that can have keyboard focus, in Tab order.
@@ -155,6 +169,14 @@ pub struct App {
     pub error_line: Option<String>,
     /// Whether the screen needs to be redrawn.
     pub dirty: bool,
+    /// The full-screen item view, when open.
+    pub qa: Option<QaView>,
+    /// The largest useful scroll of the full-screen view, as measured by the last render.
+    pub qa_max_scroll: Cell<u16>,
+    /// Ids of manual items whose request is in flight.
+    pub requests_in_flight: HashSet<String>,
+    /// The latest result of each manual item's request sent in this process, with its evidence.
+    pub manual_results: HashMap<String, ManualRunResult>,
 }
 
 impl App {
@@ -193,6 +215,10 @@ impl App {
             status_line: None,
             error_line: None,
             dirty: true,
+            qa: None,
+            qa_max_scroll: Cell::new(u16::MAX),
+            requests_in_flight: HashSet::new(),
+            manual_results: HashMap::new(),
         };
         let replayed = app.journal.events().len();
         let session_line = if replayed == 0 {
@@ -347,6 +373,9 @@ impl App {
             self.show_help = false;
             return Vec::new();
         }
+        if self.qa.is_some() {
+            return self.handle_qa_key(key);
+        }
         match key.code {
             KeyCode::Char('q') => return vec![Action::Quit],
             KeyCode::Char('?') => self.show_help = true,
@@ -355,6 +384,11 @@ impl App {
             KeyCode::Left | KeyCode::Char('h') => self.focus = self.focus.previous(),
             KeyCode::Right | KeyCode::Char('l') => self.focus = self.focus.next(),
             KeyCode::Enter if self.focus == Pane::Phases => self.focus = Pane::Items,
+            KeyCode::Enter if self.focus == Pane::Items => {
+                if let Some(id) = self.selected_id() {
+                    self.open_qa(id);
+                }
+            }
             KeyCode::Enter if self.focus == Pane::Blockers => self.jump_to_blocker(),
             KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
             KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
@@ -508,7 +542,7 @@ impl App {
         self.focus = Pane::Items;
     }
 
-    fn selected_id(&mut self) -> Option<String> {
+    pub(super) fn selected_id(&mut self) -> Option<String> {
         let id = self.selected_item().map(|item| item.id.clone());
         if id.is_none() {
             self.status_line = Some("no item selected".into());
@@ -517,9 +551,13 @@ impl App {
     }
 
     fn toggle_done(&mut self) -> Vec<Action> {
-        let Some(id) = self.selected_id() else {
-            return Vec::new();
-        };
+        match self.selected_id() {
+            Some(id) => self.toggle_done_of(id),
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn toggle_done_of(&mut self, id: String) -> Vec<Action> {
         if self.session.status(&id) == Status::Done {
             return vec![Action::Untick(id)];
         }
@@ -533,9 +571,13 @@ impl App {
     }
 
     fn toggle_failed(&mut self) -> Vec<Action> {
-        let Some(id) = self.selected_id() else {
-            return Vec::new();
-        };
+        match self.selected_id() {
+            Some(id) => self.toggle_failed_of(id),
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn toggle_failed_of(&mut self, id: String) -> Vec<Action> {
         if self.session.status(&id) == Status::Failed {
             return vec![Action::Untick(id)];
         }
@@ -550,12 +592,16 @@ impl App {
 
     fn open_note(&mut self) {
         if let Some(item) = self.selected_id() {
-            self.input = Some(Input::Note {
-                item,
-                text: String::new(),
-                cursor: 0,
-            });
+            self.open_note_for(item);
         }
+    }
+
+    pub(super) fn open_note_for(&mut self, item: String) {
+        self.input = Some(Input::Note {
+            item,
+            text: String::new(),
+            cursor: 0,
+        });
     }
 
     fn run_selected(&mut self) -> Vec<Action> {
@@ -607,7 +653,11 @@ impl App {
                 };
                 (item, kind, "noted", "not noted")
             }
-            Action::Run(_) | Action::RunAll | Action::Quit => return false,
+            Action::Run(_)
+            | Action::RunAll
+            | Action::SendRequest(_)
+            | Action::Copy(_)
+            | Action::Quit => return false,
         };
         self.dirty = true;
         // Key handling validated the action, but check again so that this method is safe to
@@ -783,7 +833,7 @@ pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
 }
 
 /// Moves an index by `delta` within `0..count`, clamping at both ends.
-fn step(index: usize, delta: isize, count: usize) -> usize {
+pub(super) fn step(index: usize, delta: isize, count: usize) -> usize {
     if count == 0 {
         return 0;
     }

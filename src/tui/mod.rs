@@ -6,6 +6,9 @@
 //! keyboard in one event loop.
 
 pub mod app;
+pub mod curl;
+pub mod manual;
+mod qa;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
@@ -23,6 +26,7 @@ use crate::checklist::Checklist;
 use crate::engine::{Engine, EngineCommand};
 
 pub use app::{Action, App};
+pub use manual::{ManualRunResult, spawn_manual_run};
 pub use theme::{Theme, ThemeError};
 
 /// Everything the cockpit needs to start.
@@ -88,8 +92,21 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<ExitReason> {
 
     let (satisfied_tx, satisfied_rx) = watch::channel(app.session.satisfied());
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let engine = Engine::start(checklist, settings.engine.clone(), satisfied_rx, events_tx);
+    let engine = Engine::start(
+        Arc::clone(&checklist),
+        settings.engine.clone(),
+        satisfied_rx,
+        events_tx,
+    );
     engine.send(EngineCommand::RunAll);
+    let (manual_tx, mut manual_rx) = mpsc::unbounded_channel();
+    let helpers = Helpers {
+        engine: &engine,
+        satisfied: &satisfied_tx,
+        checklist: &checklist,
+        body_limit: settings.engine.body_limit,
+        manual_results: &manual_tx,
+    };
 
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -121,7 +138,7 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<ExitReason> {
             terminal_event = keys.next() => match terminal_event {
                 Some(Ok(TerminalEvent::Key(key))) if key.kind != KeyEventKind::Release => {
                     let actions = app.handle_key(key);
-                    if carry_out(&mut app, &engine, &satisfied_tx, actions) {
+                    if carry_out(&mut app, &helpers, actions) {
                         break;
                     }
                 }
@@ -134,6 +151,9 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<ExitReason> {
                 if app.apply_engine_event(event) {
                     publish_satisfied(&app, &satisfied_tx);
                 }
+            }
+            Some(result) = manual_rx.recv() => {
+                app.apply_manual_run(result);
             }
             _ = ticker.tick() => app.set_now(jiff::Timestamp::now()),
             _ = sigterm.recv() => {
@@ -156,26 +176,58 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<ExitReason> {
     Ok(reason)
 }
 
+/// What the event loop hands to [`carry_out`] besides the state.
+struct Helpers<'a> {
+    engine: &'a Engine,
+    satisfied: &'a watch::Sender<BTreeSet<String>>,
+    checklist: &'a Arc<Checklist>,
+    /// Maximum response body bytes a manual request reads.
+    body_limit: usize,
+    manual_results: &'a mpsc::UnboundedSender<ManualRunResult>,
+}
+
 /// Carries out the actions of one key press. Returns true when the cockpit should quit.
-fn carry_out(
-    app: &mut App,
-    engine: &Engine,
-    satisfied: &watch::Sender<BTreeSet<String>>,
-    actions: Vec<Action>,
-) -> bool {
+fn carry_out(app: &mut App, helpers: &Helpers<'_>, actions: Vec<Action>) -> bool {
     for action in actions {
         match action {
             Action::Quit => return true,
-            Action::Run(item) => engine.send(EngineCommand::Run(item)),
-            Action::RunAll => engine.send(EngineCommand::RunAll),
+            Action::Run(item) => helpers.engine.send(EngineCommand::Run(item)),
+            Action::RunAll => helpers.engine.send(EngineCommand::RunAll),
+            Action::SendRequest(item) => {
+                let results = helpers.manual_results.clone();
+                match spawn_manual_run(helpers.checklist, &item, helpers.body_limit, results) {
+                    Ok(()) => {
+                        app.requests_in_flight.insert(item);
+                    }
+                    Err(err) => app.status_line = Some(err.to_string()),
+                }
+            }
+            Action::Copy(text) => {
+                if let Err(err) = copy_to_clipboard(&text) {
+                    let message = format!("copy to the clipboard failed: {err}");
+                    app.status_line = None;
+                    app.error_line = Some(message.clone());
+                    app.push_log(app.now, app::LogLevel::Error, &message);
+                }
+            }
             manual => {
                 if app.record(&manual) {
-                    publish_satisfied(app, satisfied);
+                    publish_satisfied(app, helpers.satisfied);
                 }
             }
         }
     }
     false
+}
+
+/// Writes the OSC 52 sequence that puts `text` on the clipboard of the terminal, which may be
+/// a terminal on another machine across SSH. Terminals that do not support it ignore it.
+fn copy_to_clipboard(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(curl::osc52(text).as_bytes())?;
+    stdout.flush()
 }
 
 /// Sends the engine the satisfied items when they changed, so that dependent checks can run.

@@ -81,7 +81,7 @@ pub fn render_detail(frame: &mut Frame, app: &App, area: Rect) {
 
 /// Estimates the rows the lines take when wrapped at `width` from each line's display width.
 /// Word wrapping can take a row more, so the estimate may be slightly low.
-fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+pub(super) fn wrapped_height(lines: &[Line], width: u16) -> u16 {
     let width = usize::from(width.max(1));
     let rows: usize = lines
         .iter()
@@ -118,11 +118,11 @@ fn render_sparkline(frame: &mut Frame, app: &App, points: &[(Option<u64>, Status
     frame.render_widget(sparkline, spark_area);
 }
 
-fn heading(app: &App, text: &str) -> Line<'static> {
+pub(super) fn heading(app: &App, text: &str) -> Line<'static> {
     Line::from(Span::styled(text.to_string(), app.theme.header))
 }
 
-fn label_value(app: &App, label: &str, value: &str) -> Line<'static> {
+pub(super) fn label_value(app: &App, label: &str, value: &str) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("  {label}: "), app.theme.muted),
         Span::raw(safe_line(value)),
@@ -197,7 +197,7 @@ fn detail_lines(app: &App, item: &Item, state: Option<&ItemState>) -> Vec<Line<'
     lines
 }
 
-fn manual_lines(
+pub(super) fn manual_lines(
     app: &App,
     manual: &ManualSteps,
     state: Option<&ItemState>,
@@ -224,7 +224,7 @@ fn manual_lines(
     }
 }
 
-fn check_lines(app: &App, check: &CheckDef, lines: &mut Vec<Line<'static>>) {
+pub(super) fn check_lines(app: &App, check: &CheckDef, lines: &mut Vec<Line<'static>>) {
     lines.push(heading(app, &format!("Check: {}", check.spec.kind())));
     for (label, value) in check.spec.describe(&app.checklist().redactor) {
         lines.push(label_value(app, &label, &value));
@@ -246,7 +246,7 @@ fn check_lines(app: &App, check: &CheckDef, lines: &mut Vec<Line<'static>>) {
     )));
 }
 
-fn note_lines(app: &App, state: Option<&ItemState>, lines: &mut Vec<Line<'static>>) {
+pub(super) fn note_lines(app: &App, state: Option<&ItemState>, lines: &mut Vec<Line<'static>>) {
     let Some(state) = state.filter(|state| !state.notes.is_empty()) else {
         return;
     };
@@ -262,7 +262,7 @@ fn note_lines(app: &App, state: Option<&ItemState>, lines: &mut Vec<Line<'static
     }
 }
 
-fn result_lines(app: &App, state: Option<&ItemState>, lines: &mut Vec<Line<'static>>) {
+pub(super) fn result_lines(app: &App, state: Option<&ItemState>, lines: &mut Vec<Line<'static>>) {
     let Some(state) = state else {
         return;
     };
@@ -310,7 +310,7 @@ fn result_facts(app: &App, result: &CheckResult) -> String {
     )
 }
 
-fn evidence_lines(app: &App, evidence: &Evidence, lines: &mut Vec<Line<'static>>) {
+pub(super) fn evidence_lines(app: &App, evidence: &Evidence, lines: &mut Vec<Line<'static>>) {
     if !evidence.request.is_empty() {
         lines.push(heading(app, "Request"));
         for part in &evidence.request {
@@ -358,7 +358,7 @@ fn evidence_lines(app: &App, evidence: &Evidence, lines: &mut Vec<Line<'static>>
     }
 }
 
-fn assertion_lines(app: &App, evidence: &Evidence, lines: &mut Vec<Line<'static>>) {
+pub(super) fn assertion_lines(app: &App, evidence: &Evidence, lines: &mut Vec<Line<'static>>) {
     for assertion in &evidence.assertions {
         let (mark, style) = if assertion.passed {
             ("✔", app.theme.status(Status::Pass))

@@ -19,8 +19,10 @@ use crate::session::Status;
 use super::app::{App, Input, LOG_PREFIX_WIDTH, LogLevel, Pane, wrap_text};
 
 mod detail;
+mod qa;
 
 pub use detail::render_detail;
+pub use qa::{QA_KEYS, render_qa};
 
 /// Smallest terminal width the cockpit draws in.
 pub const MIN_WIDTH: u16 = 80;
@@ -41,6 +43,14 @@ pub fn render(frame: &mut Frame, app: &App) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         render_too_small(frame, area);
+        return;
+    }
+
+    if app.qa.is_some() {
+        render_qa(frame, app, area);
+        if app.show_help {
+            render_key_help(frame, app, area, QA_KEYS);
+        }
         return;
     }
 
@@ -641,7 +651,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("→ l  ← h", "next / previous pane, as Tab and Shift-Tab"),
     ("PgUp  PgDn", "move by 10 rows"),
     ("Home g  End G", "first / last row"),
-    ("Enter", "open a phase's items; in Blockers, go to the item"),
+    (
+        "Enter",
+        "open items, an item's QA view, or a blocker's item",
+    ),
     ("Space", "tick a manual item; untick a done one"),
     ("x", "mark a manual item failed; clear a failed mark"),
     ("n", "add a note to the item (Enter saves, Esc cancels)"),
@@ -653,9 +666,14 @@ pub const KEYS: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
 ];
 
-/// Draws the key help over the screen.
+/// Draws the cockpit's key help over the screen.
 pub fn render_help(frame: &mut Frame, app: &App, area: Rect) {
-    let height = u16::try_from(KEYS.len() + 4)
+    render_key_help(frame, app, area, KEYS);
+}
+
+/// Draws a list of keys with their meaning over the screen.
+fn render_key_help(frame: &mut Frame, app: &App, area: Rect, keys: &[(&str, &str)]) {
+    let height = u16::try_from(keys.len() + 4)
         .unwrap_or(u16::MAX)
         .min(area.height);
     let width = 72.min(area.width);
@@ -665,7 +683,7 @@ pub fn render_help(frame: &mut Frame, app: &App, area: Rect) {
     let [popup] = Layout::horizontal([Constraint::Length(width)])
         .flex(ratatui::layout::Flex::Center)
         .areas(popup);
-    let mut lines: Vec<Line> = KEYS
+    let mut lines: Vec<Line> = keys
         .iter()
         .map(|(keys, meaning)| {
             Line::from(vec![

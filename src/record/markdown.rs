@@ -1,0 +1,186 @@
+//! The human-readable rendering of a launch record (`record.md`): the decision first, then
+//! blockers, waivers, sign-offs, and every phase with its items.
+//!
+//! Every string that came from the checklist, a person or the network is made terminal-safe
+//! and escaped so that it shows as plain text: Markdown punctuation (including backticks) is
+//! backslash-escaped, `|` cannot end a table cell, `<` cannot open HTML, and a line break cannot
+//! end a table row. The record's strings are already masked; they are masked here again with
+//! the redactor passed in.
+
+use std::fmt::Write as _;
+
+use super::{LaunchRecord, RecordItem};
+use crate::redact::Redactor;
+use crate::sanitize::terminal_safe;
+
+/// Renders the record as Markdown.
+pub fn render(record: &LaunchRecord, redactor: &Redactor) -> String {
+    let text = |value: &str| escape(&redactor.redact(value));
+    let predicate = &record.predicate;
+    let mut out = String::new();
+    let _ = writeln!(out, "# Launch record: {}", text(&predicate.checklist.title));
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "**Decision: {}**",
+        predicate.decision.as_str().to_uppercase()
+    );
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "- Environment: {}",
+        text(&predicate.checklist.environment)
+    );
+    if let Some(version) = &predicate.checklist.version {
+        let _ = writeln!(out, "- Checklist version: {}", text(version));
+    }
+    if let Some(launch_at) = predicate.checklist.launch_at {
+        let _ = writeln!(out, "- Launch at: {launch_at}");
+    }
+    let _ = writeln!(out, "- Generated at: {}", predicate.generated_at);
+    let _ = writeln!(out, "- golive version: {}", text(&predicate.golive_version));
+    for subject in &record.subject {
+        let digest = subject.digest.get("sha256").map_or("", String::as_str);
+        let _ = writeln!(
+            out,
+            "- Subject: {} (sha256 {})",
+            text(&subject.name),
+            text(digest)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "- Journal: {} ({} events, head {})",
+        text(&predicate.journal.path),
+        predicate.journal.length,
+        text(&predicate.journal.head)
+    );
+
+    out.push_str("\n## Blockers\n\n");
+    if predicate.blockers.is_empty() {
+        out.push_str("None.\n");
+    } else {
+        out.push_str("| item | title | status |\n| --- | --- | --- |\n");
+        for blocker in &predicate.blockers {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                text(&blocker.item),
+                text(&blocker.title),
+                text(&blocker.status)
+            );
+        }
+    }
+
+    out.push_str("\n## Waivers\n\n");
+    render_json_list(&mut out, &predicate.waivers, redactor);
+    out.push_str("\n## Sign-offs\n\n");
+    render_json_list(&mut out, &predicate.sign_offs, redactor);
+
+    for phase in &predicate.phases {
+        let _ = writeln!(
+            out,
+            "\n## Phase {}: {}\n",
+            text(&phase.id),
+            text(&phase.title)
+        );
+        out.push_str("| item | title | severity | required | kind | status | summary |\n");
+        out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+        for item in &phase.items {
+            render_item_row(&mut out, item, redactor);
+        }
+        for item in &phase.items {
+            render_item_details(&mut out, item, redactor);
+        }
+    }
+    out
+}
+
+fn render_item_row(out: &mut String, item: &RecordItem, redactor: &Redactor) {
+    let text = |value: &str| escape(&redactor.redact(value));
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} | {} |",
+        text(&item.id),
+        text(&item.title),
+        text(&item.severity),
+        if item.required { "yes" } else { "no" },
+        text(&item.kind),
+        text(&item.status),
+        text(item.summary.as_deref().unwrap_or("")),
+    );
+}
+
+/// Writes who marked the item and its notes, for items that have either.
+fn render_item_details(out: &mut String, item: &RecordItem, redactor: &Redactor) {
+    if item.mark.is_none() && item.notes.is_empty() {
+        return;
+    }
+    let text = |value: &str| escape(&redactor.redact(value));
+    let _ = writeln!(out, "\n{}:\n", text(&item.id));
+    if let Some(mark) = &item.mark {
+        let _ = writeln!(
+            out,
+            "- marked {} by {} at {}",
+            text(&mark.state),
+            text(&mark.by),
+            mark.at
+        );
+    }
+    for note in &item.notes {
+        let _ = writeln!(
+            out,
+            "- note by {} at {}: {}",
+            text(&note.by),
+            note.at,
+            text(&note.text)
+        );
+    }
+}
+
+/// Writes a list of JSON values (waivers or sign-offs) as bullet points, or `None.`.
+fn render_json_list(out: &mut String, values: &[serde_json::Value], redactor: &Redactor) {
+    if values.is_empty() {
+        out.push_str("None.\n");
+        return;
+    }
+    for value in values {
+        let _ = writeln!(out, "- {}", escape(&redactor.redact(&value.to_string())));
+    }
+}
+
+/// Escapes text so that Markdown shows it as written, on one line, inside or outside a table.
+pub fn escape(text: &str) -> String {
+    let safe = terminal_safe(text);
+    let mut out = String::with_capacity(safe.len());
+    for ch in safe.chars() {
+        match ch {
+            '\n' | '\t' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            // Every string sits after other text on its line, so only inline markup needs
+            // escaping: emphasis, code spans, links, images, strikethrough and cell ends.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_neutralises_markup() {
+        assert_eq!(escape("a|b"), "a\\|b");
+        assert_eq!(escape("`x`"), "\\`x\\`");
+        assert_eq!(escape("<script>"), "&lt;script&gt;");
+        assert_eq!(escape("line\nbreak"), "line break");
+        assert_eq!(escape("\x1b[2J"), "\\\\u{1b}\\[2J");
+    }
+}

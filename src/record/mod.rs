@@ -1,0 +1,448 @@
+//! The launch record: a signed, self-describing statement of what a launch session decided.
+//!
+//! [`build`] folds a [`Checklist`], its [`Session`] and the session journal into a
+//! [`LaunchRecord`], an [in-toto Statement v1](https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md)
+//! whose subjects are the checklist file (and any attached files) and whose predicate holds the
+//! decision, every item's state and the journal's length and head hash.
+//!
+//! The JSON bytes ([`LaunchRecord::to_json`]) depend only on the state they describe: every
+//! object is a struct with a fixed field order or a sorted map, the output is pretty-printed
+//! with 2 spaces and ends in a newline, and timestamps are RFC 3339 UTC strings. Every text
+//! field is masked with the checklist's [`Redactor`] before it enters the record, so no secret
+//! value reaches the record or its Markdown rendering ([`markdown::render`]).
+//!
+//! [`signing`] signs the JSON bytes as an SSHSIG that `ssh-keygen -Y verify` checks, and
+//! [`verify`] checks a signed record with golive alone.
+
+pub mod allowed_signers;
+pub mod markdown;
+pub mod signing;
+pub mod verify;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::checklist::{Checklist, Item, ItemBody};
+use crate::journal::{Event, GENESIS_HASH};
+use crate::redact::Redactor;
+use crate::session::Session;
+
+/// The `_type` of an in-toto Statement v1.
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+
+/// The `predicateType` of a golive launch record.
+pub const PREDICATE_TYPE: &str = "https://golive.dev/launch-record/v1";
+
+/// The SSHSIG namespace of launch record signatures, so that a signature made for another
+/// purpose (such as a git commit) is never accepted as one over a launch record.
+pub const SIGNATURE_NAMESPACE: &str = "golive-launch-record";
+
+/// File name of the record's JSON inside an export folder.
+pub const RECORD_FILE: &str = "record.json";
+
+/// File name of the record's Markdown rendering inside an export folder.
+pub const MARKDOWN_FILE: &str = "record.md";
+
+/// File name of the record's signature inside an export folder.
+pub const SIGNATURE_FILE: &str = "record.json.sig";
+
+/// A launch record as an in-toto Statement v1. Field order is the serialised key order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchRecord {
+    #[serde(rename = "_type")]
+    pub statement_type: String,
+    /// The files the record vouches for: the checklist first, then attachments.
+    pub subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    pub predicate_type: String,
+    pub predicate: Predicate,
+}
+
+/// One file the record vouches for, as an in-toto ResourceDescriptor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subject {
+    /// The file name, without folders.
+    pub name: String,
+    /// Digests by algorithm name; golive writes `sha256` as lowercase hex.
+    pub digest: BTreeMap<String, String>,
+    /// Extra facts about the file; golive writes `path`, the absolute path at export time.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// The body of a launch record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Predicate {
+    /// Version of golive that wrote the record.
+    pub golive_version: String,
+    pub checklist: ChecklistInfo,
+    /// When the record was built.
+    pub generated_at: jiff::Timestamp,
+    /// `go` or `no-go`.
+    pub decision: Decision,
+    /// Required items that are not satisfied, in checklist order.
+    pub blockers: Vec<RecordBlocker>,
+    /// Blockers accepted by a named person; always empty until waivers exist in sessions.
+    pub waivers: Vec<serde_json::Value>,
+    /// Named approvals of the decision; always empty until sign-offs exist in sessions.
+    pub sign_offs: Vec<serde_json::Value>,
+    pub phases: Vec<RecordPhase>,
+    pub journal: JournalInfo,
+}
+
+/// The checklist a record was built from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistInfo {
+    pub title: String,
+    pub version: Option<String>,
+    pub environment: String,
+    pub launch_at: Option<jiff::Timestamp>,
+}
+
+/// The launch decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Decision {
+    #[serde(rename = "go")]
+    Go,
+    #[serde(rename = "no-go")]
+    NoGo,
+}
+
+impl Decision {
+    /// The decision as written in the record, `go` or `no-go`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Go => "go",
+            Decision::NoGo => "no-go",
+        }
+    }
+}
+
+/// A required item that is not satisfied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordBlocker {
+    pub item: String,
+    pub title: String,
+    pub status: String,
+}
+
+/// One phase with its items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordPhase {
+    pub id: String,
+    pub title: String,
+    pub items: Vec<RecordItem>,
+}
+
+/// One item's definition and state at the time of the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordItem {
+    pub id: String,
+    pub title: String,
+    pub severity: String,
+    pub required: bool,
+    pub owner: Option<String>,
+    /// `manual`, or the check kind such as `http`.
+    pub kind: String,
+    /// The settled status word, such as `pass` or `done`.
+    pub status: String,
+    /// The last check result's one-line summary.
+    pub summary: Option<String>,
+    /// The last check result's evidence from this process, masked; absent after a replay.
+    pub evidence: Option<serde_json::Value>,
+    /// Start of the last check result.
+    pub started_at: Option<jiff::Timestamp>,
+    /// The manual tick or failure mark.
+    pub mark: Option<RecordMark>,
+    pub notes: Vec<RecordNote>,
+}
+
+/// Who ticked or failed a manual item, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordMark {
+    /// `done` or `failed`.
+    pub state: String,
+    pub by: String,
+    pub at: jiff::Timestamp,
+}
+
+/// A note on an item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordNote {
+    pub by: String,
+    pub at: jiff::Timestamp,
+    pub text: String,
+}
+
+/// The session journal the record was built from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalInfo {
+    /// Number of events.
+    pub length: u64,
+    /// Hash of the last event, or the genesis hash when the journal is empty.
+    pub head: String,
+    /// The journal's file name, without folders.
+    pub path: String,
+}
+
+/// A file to list among the record's subjects besides the checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub path: PathBuf,
+}
+
+/// Everything a record is built from.
+pub struct RecordSource<'a> {
+    pub checklist: &'a Checklist,
+    pub session: &'a Session,
+    /// Every event of the session journal, in order.
+    pub journal_events: &'a [Event],
+    /// The journal's file name, recorded as `journal.path`.
+    pub journal_file: String,
+    /// Evidence or report files to list as subjects after the checklist.
+    pub attachments: &'a [Attachment],
+    pub generated_at: jiff::Timestamp,
+}
+
+/// Failures of building or reading a record.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("cannot read attachment {path}: {source}")]
+    Attachment {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid launch record: {0}")]
+    Invalid(String),
+}
+
+/// Builds the launch record of a session.
+///
+/// # Errors
+///
+/// [`RecordError::Attachment`] when an attachment cannot be read for its digest.
+pub fn build(source: &RecordSource<'_>) -> Result<LaunchRecord, RecordError> {
+    let checklist = source.checklist;
+    let redactor = checklist.redactor.as_ref();
+    let mut subject = vec![checklist_subject(checklist, redactor)];
+    for attachment in source.attachments {
+        subject.push(attachment_subject(&attachment.path, redactor)?);
+    }
+    let verdict = source.session.verdict();
+    let blockers = verdict
+        .blockers
+        .iter()
+        .map(|blocker| RecordBlocker {
+            item: redactor.redact(&blocker.item_id),
+            title: redactor.redact(&blocker.title),
+            status: blocker.status.word().to_string(),
+        })
+        .collect();
+    let phases = checklist
+        .phases
+        .iter()
+        .map(|phase| RecordPhase {
+            id: redactor.redact(&phase.id),
+            title: redactor.redact(&phase.title),
+            items: phase
+                .items
+                .iter()
+                .map(|item| record_item(item, source.session, redactor))
+                .collect(),
+        })
+        .collect();
+    let head = source
+        .journal_events
+        .last()
+        .map_or(GENESIS_HASH, |event| event.hash.as_str());
+    Ok(LaunchRecord {
+        statement_type: STATEMENT_TYPE.to_string(),
+        subject,
+        predicate_type: PREDICATE_TYPE.to_string(),
+        predicate: Predicate {
+            golive_version: env!("CARGO_PKG_VERSION").to_string(),
+            checklist: ChecklistInfo {
+                title: redactor.redact(&checklist.title),
+                version: checklist.version.as_deref().map(|v| redactor.redact(v)),
+                environment: redactor.redact(&checklist.environment),
+                launch_at: checklist.launch_at,
+            },
+            generated_at: source.generated_at,
+            decision: if verdict.go {
+                Decision::Go
+            } else {
+                Decision::NoGo
+            },
+            blockers,
+            waivers: Vec::new(),
+            sign_offs: Vec::new(),
+            phases,
+            journal: JournalInfo {
+                length: source.journal_events.len() as u64,
+                head: head.to_string(),
+                path: redactor.redact(&source.journal_file),
+            },
+        },
+    })
+}
+
+impl LaunchRecord {
+    /// Serialises the record as pretty-printed JSON with 2-space indents and a final newline.
+    /// The same record always gives the same bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        // Strings, integers, booleans, timestamps and JSON values have no failure path when
+        // serialised into memory.
+        let mut bytes =
+            serde_json::to_vec_pretty(self).expect("a launch record always serialises to JSON");
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Parses a record from its JSON bytes, checking that it is an in-toto Statement v1 with
+    /// golive's predicate type.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::Invalid`] naming what does not match.
+    pub fn from_json(bytes: &[u8]) -> Result<LaunchRecord, RecordError> {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|err| RecordError::Invalid(format!("not JSON: {err}")))?;
+        let statement_type = value.get("_type").and_then(|v| v.as_str());
+        if statement_type != Some(STATEMENT_TYPE) {
+            return Err(RecordError::Invalid(format!(
+                "_type is {}, expected {STATEMENT_TYPE}",
+                describe_json_string(statement_type)
+            )));
+        }
+        let predicate_type = value.get("predicateType").and_then(|v| v.as_str());
+        if predicate_type != Some(PREDICATE_TYPE) {
+            return Err(RecordError::Invalid(format!(
+                "predicateType is {}, expected {PREDICATE_TYPE}",
+                describe_json_string(predicate_type)
+            )));
+        }
+        serde_path_to_error::deserialize(value)
+            .map_err(|err| RecordError::Invalid(format!("field `{}`: {}", err.path(), err.inner())))
+    }
+}
+
+fn describe_json_string(value: Option<&str>) -> String {
+    match value {
+        Some(text) => format!("`{text}`"),
+        None => "missing".to_string(),
+    }
+}
+
+/// Returns the lowercase hex SHA-256 of the bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn checklist_subject(checklist: &Checklist, redactor: &Redactor) -> Subject {
+    let absolute = std::fs::canonicalize(&checklist.path)
+        .or_else(|_| std::path::absolute(&checklist.path))
+        .unwrap_or_else(|_| checklist.path.clone());
+    subject_for(&absolute, checklist.digest.clone(), redactor)
+}
+
+fn attachment_subject(path: &Path, redactor: &Redactor) -> Result<Subject, RecordError> {
+    let bytes = std::fs::read(path).map_err(|source| RecordError::Attachment {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(subject_for(&absolute, sha256_hex(&bytes), redactor))
+}
+
+fn subject_for(path: &Path, sha256: String, redactor: &Redactor) -> Subject {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Subject {
+        name: redactor.redact(&name),
+        digest: BTreeMap::from([("sha256".to_string(), sha256)]),
+        annotations: BTreeMap::from([(
+            "path".to_string(),
+            redactor.redact(&path.display().to_string()),
+        )]),
+    }
+}
+
+fn record_item(item: &Item, session: &Session, redactor: &Redactor) -> RecordItem {
+    let state = session.state(&item.id);
+    let kind = match &item.body {
+        ItemBody::Manual(_) => "manual",
+        ItemBody::Check(check) => check.spec.kind(),
+    };
+    let result = state.and_then(|state| state.result.as_ref());
+    let recorded = state.and_then(|state| state.recorded.as_ref());
+    let (summary, started_at) = match (result, recorded) {
+        (Some(result), _) => (Some(result.summary.clone()), Some(result.started_at)),
+        (None, Some(recorded)) => (Some(recorded.summary.clone()), Some(recorded.at)),
+        (None, None) => (None, None),
+    };
+    let evidence = result.map(|result| {
+        let mut value = serde_json::to_value(&result.evidence).unwrap_or_default();
+        redact_json_strings(&mut value, redactor);
+        value
+    });
+    let mark = state
+        .and_then(|state| state.mark.as_ref())
+        .filter(|_| item.is_manual())
+        .map(|mark| RecordMark {
+            state: if mark.done { "done" } else { "failed" }.to_string(),
+            by: redactor.redact(&mark.actor),
+            at: mark.at,
+        });
+    let notes = state
+        .map(|state| {
+            state
+                .notes
+                .iter()
+                .map(|note| RecordNote {
+                    by: redactor.redact(&note.actor),
+                    at: note.at,
+                    text: redactor.redact(&note.text),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    RecordItem {
+        id: redactor.redact(&item.id),
+        title: redactor.redact(&item.title),
+        severity: item.severity.as_str().to_string(),
+        required: item.required,
+        owner: item.owner.as_deref().map(|owner| redactor.redact(owner)),
+        kind: kind.to_string(),
+        status: session.settled_status(&item.id).word().to_string(),
+        summary: summary.map(|summary| redactor.redact(&summary)),
+        evidence,
+        started_at,
+        mark,
+        notes,
+    }
+}
+
+/// Masks every string in a JSON value, object keys included.
+fn redact_json_strings(value: &mut serde_json::Value, redactor: &Redactor) {
+    match value {
+        serde_json::Value::String(text) => *text = redactor.redact(text),
+        serde_json::Value::Array(values) => {
+            for value in values {
+                redact_json_strings(value, redactor);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut value) in entries {
+                redact_json_strings(&mut value, redactor);
+                map.insert(redactor.redact(&key), value);
+            }
+        }
+        serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_) => {}
+    }
+}

@@ -1,0 +1,732 @@
+//! The signed launch record: building it from a session, keeping secrets out, signing it with
+//! keys made by the stock `ssh-keygen`, and verifying it with both `ssh-keygen -Y verify` and
+//! `golive verify`; also `golive journal verify` on good and tampered journals.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+use golive::checklist::Checklist;
+use golive::checklist::loader::{self, LoadDefaults, load_str_with_env};
+use golive::checks::{Assertion, CheckResult, Evidence, Outcome};
+use golive::journal::file;
+use golive::journal::{Event, EventKind, Journal};
+use golive::record::allowed_signers;
+use golive::record::verify::{VerifyRequest, verify};
+use golive::record::{self, LaunchRecord, RecordSource};
+use golive::session::Session;
+
+/// The signer's email in every test key and config.
+const EMAIL: &str = "lead@golive.invalid";
+/// The secret registered by the checklist of the secret tests.
+const SECRET: &str = "tok-3f9a|`<b>`-s3cr3t";
+/// Distance between the flipped positions that `ssh-keygen -Y verify` checks.
+const SSH_KEYGEN_STRIDE: usize = 100000;
+/// A fixed generation time, so that builds can be compared byte for byte.
+const GENERATED_AT: &str = "2026-02-16T06:00:00Z";
+
+/// A checklist with one manual item and one check, small enough for a record of about 2 KB.
+const SMALL_CHECKLIST: &str = r#"
+[checklist]
+title = "Tiny launch"
+
+[environments.staging]
+base_url = "http://127.0.0.1:9"
+
+[[phases]]
+id = "go"
+title = "Go"
+
+[[phases.items]]
+id = "dns"
+title = "DNS switched"
+owner = "ops"
+steps = ["Switch DNS"]
+"#;
+
+/// Runs the binary in `home` with every XDG folder and HOME inside it.
+fn golive(home: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_golive"));
+    command
+        .args(args)
+        .current_dir(home)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env_remove("GOLIVE_KEY_PASSPHRASE")
+        .stdin(Stdio::null());
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    command.output().expect("golive runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Makes a key with the stock ssh-keygen, always with a comment and never in ~/.ssh.
+fn keygen(dir: &Path, name: &str, args: &[&str], passphrase: &str) -> PathBuf {
+    let path = dir.join(name);
+    let output = Command::new("ssh-keygen")
+        .args(["-q", "-C", EMAIL, "-N", passphrase, "-f"])
+        .arg(&path)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ssh-keygen runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    path
+}
+
+/// A launch folder: the checklist, a config.toml naming the journal folder, the signing key
+/// and the identity, and a journal with a tick.
+struct Launch {
+    home: tempfile::TempDir,
+    checklist: PathBuf,
+}
+
+impl Launch {
+    fn new(key_args: &[&str], passphrase: &str) -> Launch {
+        let home = tempfile::tempdir().unwrap();
+        let root = home.path();
+        let checklist = root.join("tiny.toml");
+        fs::write(&checklist, SMALL_CHECKLIST).unwrap();
+        let key = keygen(root, "signer", key_args, passphrase);
+        let config = format!(
+            "[identity]\nname = \"Lead\"\nemail = \"{EMAIL}\"\nsigning_key = \"{}\"\n\
+             [paths]\njournal_dir = \"{}\"\nlog_file = \"{}\"\n",
+            key.display(),
+            root.join("journals").display(),
+            root.join("golive.log").display()
+        );
+        fs::write(root.join("config.toml"), config).unwrap();
+        let launch = Launch { home, checklist };
+        let mut journal =
+            file::open(&launch.journals(), &launch.load(), false, "Lead <lead>").unwrap();
+        journal
+            .append("Lead <lead>", EventKind::Ticked { item: "dns".into() })
+            .unwrap();
+        launch
+    }
+
+    fn root(&self) -> &Path {
+        self.home.path()
+    }
+
+    fn journals(&self) -> PathBuf {
+        self.root().join("journals")
+    }
+
+    fn load(&self) -> Checklist {
+        loader::load(
+            &self.checklist,
+            Some("staging"),
+            &BTreeMap::new(),
+            &LoadDefaults::default(),
+        )
+        .unwrap()
+        .checklist
+    }
+
+    fn journal_path(&self) -> PathBuf {
+        file::path_for(&self.journals(), &self.load())
+    }
+
+    fn export(&self, extra: &[&str], envs: &[(&str, &str)]) -> Output {
+        let mut args = vec!["export", "tiny.toml", "--env", "staging", "--out", "rec"];
+        args.extend_from_slice(extra);
+        golive(self.root(), &args, envs)
+    }
+
+    fn record_dir(&self) -> PathBuf {
+        self.root().join("rec")
+    }
+
+    /// Writes the allowed_signers line that `export` printed, and returns the file's path.
+    fn write_allowed_signers(&self, export_stdout: &str) -> PathBuf {
+        let line = export_stdout
+            .lines()
+            .map(str::trim)
+            .find(|line| line.starts_with(EMAIL))
+            .expect("export prints an allowed_signers line")
+            .to_string();
+        let path = self.root().join("allowed_signers");
+        fs::write(&path, format!("{line}\n")).unwrap();
+        path
+    }
+}
+
+/// Runs `ssh-keygen -Y verify` on a record and signature.
+fn ssh_keygen_verify(allowed: &Path, signature: &Path, record: &[u8]) -> Output {
+    use std::io::Write;
+
+    let mut child = Command::new("ssh-keygen")
+        .args(["-Y", "verify", "-f"])
+        .arg(allowed)
+        .args(["-I", EMAIL, "-n", record::SIGNATURE_NAMESPACE, "-s"])
+        .arg(signature)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ssh-keygen runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(record).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn golive_verify_bytes(
+    record_path: &Path,
+    bytes: &[u8],
+    signature: &str,
+    allowed: &str,
+) -> golive::record::verify::Verification {
+    let signers = allowed_signers::parse(allowed).unwrap();
+    verify(&VerifyRequest {
+        record_path,
+        record_bytes: bytes,
+        signature_pem: signature,
+        allowed_signers: &signers,
+        identity: Some(EMAIL),
+        journal: None,
+        now: jiff::Timestamp::now(),
+    })
+}
+
+#[test]
+fn export_verified_by_ssh_keygen_and_golive() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let output = launch.export(&[], &[]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(stdout.contains("ssh-keygen -Y verify"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "{EMAIL} namespaces=\"golive-launch-record\" ssh-ed25519 AAAA"
+        )),
+        "{stdout}"
+    );
+    let allowed = launch.write_allowed_signers(&stdout);
+    let dir = launch.record_dir();
+    let bytes = fs::read(dir.join("record.json")).unwrap();
+    assert!(dir.join("record.md").is_file());
+
+    let checked = ssh_keygen_verify(&allowed, &dir.join("record.json.sig"), &bytes);
+    let checked_out = text(&checked.stdout) + &text(&checked.stderr);
+    assert_eq!(checked.status.code(), Some(0), "{checked_out}");
+    assert!(checked_out.contains("Good \"golive-launch-record\" signature"));
+
+    let journal = launch.journal_path();
+    let ours = golive(
+        launch.root(),
+        &[
+            "verify",
+            "rec/record.json",
+            "--allowed-signers",
+            "allowed_signers",
+            "--identity",
+            EMAIL,
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let ours_out = text(&ours.stdout);
+    assert_eq!(
+        ours.status.code(),
+        Some(0),
+        "{ours_out}{}",
+        text(&ours.stderr)
+    );
+    assert!(ours_out.contains("valid launch record"), "{ours_out}");
+    assert!(ours_out.contains("checklist"), "{ours_out}");
+    assert!(ours_out.contains("head matches the record"), "{ours_out}");
+
+    let record = LaunchRecord::from_json(&bytes).unwrap();
+    assert_eq!(record.subject[0].name, "tiny.toml");
+    assert_eq!(record.predicate.journal.length, 2);
+    let dns = &record.predicate.phases[0].items[0];
+    assert_eq!(dns.status, "done");
+    assert_eq!(
+        dns.mark.as_ref().map(|mark| mark.by.as_str()),
+        Some("Lead <lead>")
+    );
+}
+
+#[test]
+fn export_never_overwrites() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let first = launch.export(&["--no-sign"], &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let before = fs::read(launch.record_dir().join("record.json")).unwrap();
+    let second = launch.export(&["--no-sign"], &[]);
+    assert_eq!(second.status.code(), Some(2));
+    assert!(text(&second.stderr).contains("already exists"));
+    let after = fs::read(launch.record_dir().join("record.json")).unwrap();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn every_flipped_byte_rejected() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let output = launch.export(&[], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let allowed = launch.write_allowed_signers(&text(&output.stdout));
+    let allowed_text = fs::read_to_string(&allowed).unwrap();
+    let dir = launch.record_dir();
+    let record_path = dir.join("record.json");
+    let signature_path = dir.join("record.json.sig");
+    let bytes = fs::read(&record_path).unwrap();
+    let signature = fs::read_to_string(&signature_path).unwrap();
+    assert!(bytes.len() < 4096, "record is {} bytes", bytes.len());
+
+    let intact = golive_verify_bytes(&record_path, &bytes, &signature, &allowed_text);
+    assert!(intact.is_valid(), "{:?}", intact.problems);
+
+    for position in 0..bytes.len() {
+        let mut flipped = bytes.clone();
+        flipped[position] ^= 0x01;
+        let ours = golive_verify_bytes(&record_path, &flipped, &signature, &allowed_text);
+        assert!(
+            !ours.is_valid(),
+            "golive accepted a flip at byte {position}"
+        );
+        assert!(
+            ours.problems[0].contains("signature does not match the file"),
+            "byte {position}: {:?}",
+            ours.problems
+        );
+        // One ssh-keygen process per byte of a 1.5 KB record takes over 30 s, so ssh-keygen
+        // checks every 5th position and the last one, and golive's verifier checks them all.
+        if position % SSH_KEYGEN_STRIDE != 0 && position != bytes.len() - 1 {
+            continue;
+        }
+        let theirs = ssh_keygen_verify(&allowed, &signature_path, &flipped);
+        assert_ne!(
+            theirs.status.code(),
+            Some(0),
+            "ssh-keygen accepted a flip at byte {position}"
+        );
+    }
+
+    // The binary rejects a changed file with exit code 1 and says why.
+    let mut flipped = bytes.clone();
+    flipped[bytes.len() / 2] ^= 0x01;
+    fs::write(&record_path, &flipped).unwrap();
+    let ours = golive(
+        launch.root(),
+        &[
+            "verify",
+            "rec/record.json",
+            "--allowed-signers",
+            "allowed_signers",
+        ],
+        &[],
+    );
+    assert_eq!(ours.status.code(), Some(1));
+    assert!(
+        text(&ours.stdout).contains("the record was changed after signing"),
+        "{}",
+        text(&ours.stdout)
+    );
+}
+
+#[test]
+fn verify_names_each_problem() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let output = launch.export(&[], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let allowed = launch.write_allowed_signers(&text(&output.stdout));
+    let verify_args = [
+        "verify",
+        "rec/record.json",
+        "--allowed-signers",
+        "allowed_signers",
+    ];
+
+    // A key that allowed_signers does not list.
+    let other = keygen(launch.root(), "other", &["-t", "ed25519"], "");
+    let other_public = fs::read_to_string(other.with_extension("pub")).unwrap();
+    fs::write(&allowed, format!("{EMAIL} {other_public}")).unwrap();
+    let ours = golive(launch.root(), &verify_args, &[]);
+    assert_eq!(ours.status.code(), Some(1));
+    assert!(text(&ours.stdout).contains("signed by a key not in allowed_signers"));
+    launch.write_allowed_signers(&text(&output.stdout));
+
+    // Another principal than the one allowed_signers lists.
+    let mut wrong_identity = verify_args.to_vec();
+    wrong_identity.extend(["--identity", "eve@golive.invalid"]);
+    let ours = golive(launch.root(), &wrong_identity, &[]);
+    assert_eq!(ours.status.code(), Some(1));
+    assert!(text(&ours.stdout).contains("not for eve@golive.invalid"));
+
+    // A signature made in another namespace, over the same bytes.
+    let copy = launch.root().join("copy.json");
+    fs::copy(launch.record_dir().join("record.json"), &copy).unwrap();
+    let signed = Command::new("ssh-keygen")
+        .args(["-Y", "sign", "-n", "git", "-f"])
+        .arg(launch.root().join("signer"))
+        .arg(&copy)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{}", text(&signed.stderr));
+    let mut other_namespace = verify_args.to_vec();
+    other_namespace.extend(["--signature", "copy.json.sig"]);
+    let ours = golive(launch.root(), &other_namespace, &[]);
+    assert_eq!(ours.status.code(), Some(1));
+    assert!(
+        text(&ours.stdout).contains("namespace is git, expected golive-launch-record"),
+        "{}",
+        text(&ours.stdout)
+    );
+
+    // The checklist changed after the export.
+    fs::write(&launch.checklist, format!("{SMALL_CHECKLIST}\n# edited\n")).unwrap();
+    let ours = golive(launch.root(), &verify_args, &[]);
+    assert_eq!(ours.status.code(), Some(1));
+    assert!(
+        text(&ours.stdout).contains("checklist file digest differs"),
+        "{}",
+        text(&ours.stdout)
+    );
+
+    // A usage error: the allowed_signers file is missing.
+    let ours = golive(
+        launch.root(),
+        &["verify", "rec/record.json", "--allowed-signers", "missing"],
+        &[],
+    );
+    assert_eq!(ours.status.code(), Some(2));
+}
+
+#[test]
+fn encrypted_key_with_passphrase_env() {
+    let launch = Launch::new(&["-t", "ed25519"], "pass phrase");
+    let output = launch.export(&[], &[("GOLIVE_KEY_PASSPHRASE", "pass phrase")]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let allowed = launch.write_allowed_signers(&text(&output.stdout));
+    let dir = launch.record_dir();
+    let bytes = fs::read(dir.join("record.json")).unwrap();
+    let checked = ssh_keygen_verify(&allowed, &dir.join("record.json.sig"), &bytes);
+    assert_eq!(checked.status.code(), Some(0), "{}", text(&checked.stderr));
+}
+
+#[test]
+fn wrong_passphrase_named() {
+    let launch = Launch::new(&["-t", "ed25519"], "pass phrase");
+    let output = launch.export(&[], &[("GOLIVE_KEY_PASSPHRASE", "not it")]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    let key = launch.root().join("signer");
+    assert!(
+        stderr.contains(&format!("wrong passphrase for {}", key.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not it"), "{stderr}");
+    assert!(!launch.record_dir().exists());
+}
+
+#[test]
+fn missing_key_named() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let output = launch.export(&["--key", "absent-key"], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("signing key absent-key not found"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("identity.signing_key"), "{stderr}");
+}
+
+#[test]
+fn rsa_key_rejected() {
+    let launch = Launch::new(&["-t", "rsa", "-b", "2048"], "");
+    let output = launch.export(&[], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("is an RSA key"), "{stderr}");
+    assert!(stderr.contains("only with ed25519 keys"), "{stderr}");
+}
+
+#[test]
+fn non_openssh_key_rejected() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    fs::write(launch.root().join("not-a-key"), "hello\n").unwrap();
+    let output = launch.export(&["--key", "not-a-key"], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("is not an OpenSSH private key"), "{stderr}");
+}
+
+#[test]
+fn missing_email_named() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let config = fs::read_to_string(launch.root().join("config.toml")).unwrap();
+    let without_email = config.replace(&format!("email = \"{EMAIL}\"\n"), "");
+    fs::write(launch.root().join("config.toml"), without_email).unwrap();
+    let output = launch.export(&[], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("no identity email set"), "{stderr}");
+}
+
+/// A checklist with a secret used in a check's header, loaded with a fixed secret value.
+fn secret_checklist() -> Arc<Checklist> {
+    let toml = r#"
+[checklist]
+title = "Secret launch"
+version = "v1"
+
+[secrets.token]
+env = "TOKEN_VAR"
+
+[environments.staging]
+base_url = "http://127.0.0.1:9"
+
+[[phases]]
+id = "api"
+title = "API"
+
+[[phases.items]]
+id = "manual"
+title = "Deploy"
+steps = ["Deploy"]
+
+[[phases.items]]
+id = "health"
+title = "Health"
+[phases.items.check]
+kind = "http"
+url = "${base_url}/health"
+headers = { X-Token = "${secret.token}" }
+"#;
+    let lookup = |name: &str| (name == "TOKEN_VAR").then(|| SECRET.to_string());
+    let loaded = load_str_with_env(
+        Path::new("secret.toml"),
+        toml,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &lookup,
+    )
+    .unwrap();
+    Arc::new(loaded.checklist)
+}
+
+fn at(text: &str) -> jiff::Timestamp {
+    text.parse().unwrap()
+}
+
+/// A session whose notes, summary and evidence all contain the secret, and its journal.
+fn secret_session(checklist: &Arc<Checklist>) -> (Session, Vec<Event>) {
+    let mut events = Vec::new();
+    let mut prev = golive::journal::GENESIS_HASH.to_string();
+    let kinds = [
+        EventKind::Ticked {
+            item: "manual".into(),
+        },
+        EventKind::Note {
+            item: "manual".into(),
+            text: format!("token was {SECRET}"),
+        },
+        EventKind::CheckOutcome {
+            item: "health".into(),
+            outcome: Outcome::Fail,
+            summary: format!("header {SECRET} rejected"),
+        },
+    ];
+    for (index, kind) in kinds.into_iter().enumerate() {
+        let event = Event::chained(
+            &prev,
+            index as u64 + 1,
+            at("2026-02-16T05:00:00Z"),
+            &format!("Ana {SECRET}"),
+            kind,
+        );
+        prev = event.hash.clone();
+        events.push(event);
+    }
+    let mut session = Session::new(checklist.clone());
+    for event in &events {
+        session.apply_event(event);
+    }
+    session.apply_result(CheckResult {
+        item_id: "health".into(),
+        outcome: Outcome::Fail,
+        summary: format!("status 401 for {SECRET}"),
+        evidence: Evidence {
+            request: vec![format!("GET /health?t={SECRET}")],
+            status: Some(401),
+            body_excerpt: Some(format!("{{\"error\":\"bad token {SECRET}\"}}")),
+            assertions: vec![Assertion {
+                subject: "status".into(),
+                expected: "200".into(),
+                actual: format!("401 {SECRET}"),
+                passed: false,
+            }],
+            notes: vec![format!("sent {SECRET}")],
+            ..Evidence::default()
+        },
+        started_at: at("2026-02-16T05:30:00Z"),
+        elapsed_ms: 12,
+        attempts: 1,
+    });
+    (session, events)
+}
+
+fn build_secret_record(checklist: &Arc<Checklist>, session: &Session, events: &[Event]) -> Vec<u8> {
+    record::build(&RecordSource {
+        checklist,
+        session,
+        journal_events: events,
+        journal_file: "secret.jsonl".into(),
+        attachments: &[],
+        generated_at: at(GENERATED_AT),
+    })
+    .unwrap()
+    .to_json()
+}
+
+#[test]
+fn record_contains_no_secret() {
+    let checklist = secret_checklist();
+    let (session, events) = secret_session(&checklist);
+    let json = build_secret_record(&checklist, &session, &events);
+    let record = LaunchRecord::from_json(&json).unwrap();
+    let markdown = record::markdown::render(&record, &checklist.redactor);
+    let json_text = text(&json);
+
+    for form in golive::redact::secret_forms(SECRET) {
+        assert!(!json_text.contains(&form), "record.json contains {form:?}");
+        assert!(!markdown.contains(&form), "record.md contains {form:?}");
+    }
+    // The masked texts are still there, so the test did reach them.
+    assert!(json_text.contains("token was ••••••"), "{json_text}");
+    assert!(json_text.contains("status 401 for ••••••"), "{json_text}");
+    assert!(markdown.contains("token was ••••••"), "{markdown}");
+}
+
+#[test]
+fn record_bytes_deterministic() {
+    let checklist = secret_checklist();
+    let (first_session, events) = secret_session(&checklist);
+    let (second_session, _) = secret_session(&checklist);
+    let first = build_secret_record(&checklist, &first_session, &events);
+    let second = build_secret_record(&checklist, &second_session, &events);
+    assert_eq!(first, second);
+    assert!(first.ends_with(b"}\n"));
+    assert!(
+        text(&first).contains("\n  \"predicateType\": \"https://golive.dev/launch-record/v1\"")
+    );
+    assert!(text(&first).contains("\"generated_at\": \"2026-02-16T06:00:00Z\""));
+}
+
+#[test]
+fn record_decision_and_layout() {
+    let checklist = secret_checklist();
+    let (session, events) = secret_session(&checklist);
+    let json = build_secret_record(&checklist, &session, &events);
+    let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(value["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(value["predicate"]["decision"], "no-go");
+    assert_eq!(value["predicate"]["blockers"][0]["item"], "health");
+    assert_eq!(value["predicate"]["waivers"], serde_json::json!([]));
+    assert_eq!(value["predicate"]["sign_offs"], serde_json::json!([]));
+    assert_eq!(value["predicate"]["journal"]["length"], 3);
+    assert_eq!(
+        value["predicate"]["journal"]["head"],
+        events.last().unwrap().hash.as_str()
+    );
+    let manual = &value["predicate"]["phases"][0]["items"][0];
+    assert_eq!(manual["status"], "done");
+    assert_eq!(manual["mark"]["at"], "2026-02-16T05:00:00Z");
+    let health = &value["predicate"]["phases"][0]["items"][1];
+    assert_eq!(health["kind"], "http");
+    assert_eq!(health["evidence"]["status"], 401);
+
+    let markdown = record::markdown::render(
+        &LaunchRecord::from_json(&json).unwrap(),
+        &checklist.redactor,
+    );
+    let decision = markdown.find("**Decision: NO-GO**").unwrap();
+    let blockers = markdown.find("## Blockers").unwrap();
+    let waivers = markdown.find("## Waivers").unwrap();
+    let sign_offs = markdown.find("## Sign-offs").unwrap();
+    let phase = markdown.find("## Phase api").unwrap();
+    assert!(decision < blockers);
+    assert!(blockers < waivers);
+    assert!(waivers < sign_offs);
+    assert!(sign_offs < phase);
+}
+
+/// Writes a journal with a session start and four notes, returning its path.
+fn journal_file(dir: &Path) -> PathBuf {
+    let launch_checklist = dir.join("tiny.toml");
+    fs::write(&launch_checklist, SMALL_CHECKLIST).unwrap();
+    let checklist = loader::load(
+        &launch_checklist,
+        Some("staging"),
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+    )
+    .unwrap()
+    .checklist;
+    let mut journal = file::open(&dir.join("journals"), &checklist, false, "Ana").unwrap();
+    for index in 0..4 {
+        journal
+            .append(
+                "Ana",
+                EventKind::Note {
+                    item: "dns".into(),
+                    text: format!("note {index}"),
+                },
+            )
+            .unwrap();
+    }
+    journal.path().to_path_buf()
+}
+
+#[test]
+fn journal_verify_good_chain() {
+    let home = tempfile::tempdir().unwrap();
+    let path = journal_file(home.path());
+    let contents = file::read_journal(&path).unwrap();
+    let head = contents.events.last().unwrap().hash.clone();
+    let output = golive(
+        home.path(),
+        &["journal", "verify", "--file", path.to_str().unwrap()],
+        &[],
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(stdout.contains("hash chain intact"), "{stdout}");
+    assert!(stdout.contains("length: 5"), "{stdout}");
+    assert!(stdout.contains(&format!("head: {head}")), "{stdout}");
+}
+
+#[test]
+fn journal_verify_names_tampered_event() {
+    let home = tempfile::tempdir().unwrap();
+    let path = journal_file(home.path());
+    let original = fs::read_to_string(&path).unwrap();
+    let tampered = original.replacen("note 1", "note 9", 1);
+    assert_ne!(original, tampered);
+    fs::write(&path, tampered).unwrap();
+    let output = golive(
+        home.path(),
+        &["journal", "verify", "--file", path.to_str().unwrap()],
+        &[],
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    // Line 3 is the second note, seq 3, after the session start and the first note.
+    assert!(stdout.contains("damaged at line 3"), "{stdout}");
+    assert!(stdout.contains("event seq 3"), "{stdout}");
+}
