@@ -1,9 +1,13 @@
 //! The `auth`, `rbac` and `input` check kinds against the demo target's secure and insecure
 //! routes, started on 127.0.0.1 by each test.
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use golive::checklist::ItemBody;
+use golive::checklist::loader::{LoadDefaults, LoadFailure, Loaded, load_str_with_env};
 use golive::checks::{CheckSpec, EvidenceTable, Outcome, Probe, ProbeContext, parse_spec};
 use golive::demo::access::{ACME_TOKEN, GLOBEX_TOKEN, JWT_SIGNING_KEY, role_token};
 use golive::demo::{DEMO_API_KEY, DemoServer};
@@ -157,7 +161,13 @@ async fn auth_forced_error_leak_fails() {
         r#"
 url = "{base}/insecure/auth/clients/acme/profile"
 valid_token = "{ACME_TOKEN}"
-cases = {{ valid_credentials = false, invalid_api_key = false, missing_credentials = false, malformed_bearer = false, expired_jwt = false, cross_tenant = false }}
+[cases]
+valid_credentials = false
+invalid_api_key = false
+missing_credentials = false
+malformed_bearer = false
+expired_jwt = false
+cross_tenant = false
 "#
     );
     let probe = run("auth", &settings).await;
@@ -465,4 +475,151 @@ families = ["xss"]
     let probe = run("input", &settings).await;
     assert_eq!(probe.outcome, Outcome::Fail);
     assert_no_secrets(&probe);
+}
+
+fn demo_secret(name: &str) -> Option<String> {
+    match name {
+        "DEMO_API_KEY" => Some(DEMO_API_KEY.to_string()),
+        "ACME_TOKEN" => Some(ACME_TOKEN.to_string()),
+        "GLOBEX_TOKEN" => Some(GLOBEX_TOKEN.to_string()),
+        "JWT_KEY" => Some(JWT_SIGNING_KEY.to_string()),
+        "ADMIN_TOKEN" => Some(role_token("admin")),
+        "REVIEWER_TOKEN" => Some(role_token("reviewer")),
+        _ => None,
+    }
+}
+
+fn checklist_text(base: &str) -> String {
+    format!(
+        r#"
+[checklist]
+title = "Access checks"
+
+[secrets.api_key]
+env = "DEMO_API_KEY"
+[secrets.acme_token]
+env = "ACME_TOKEN"
+[secrets.globex_token]
+env = "GLOBEX_TOKEN"
+[secrets.jwt_key]
+env = "JWT_KEY"
+[secrets.admin_token]
+env = "ADMIN_TOKEN"
+[secrets.reviewer_token]
+env = "REVIEWER_TOKEN"
+
+[[phases]]
+id = "security"
+title = "Security"
+
+[[phases.items]]
+id = "auth"
+title = "Credentials are checked"
+severity = "critical"
+[phases.items.check]
+kind = "auth"
+url = "{base}/secure/auth/clients/acme/profile"
+valid_api_key = "${{secret.api_key}}"
+valid_token = "${{secret.acme_token}}"
+other_client_token = "${{secret.globex_token}}"
+jwt_secret = "${{secret.jwt_key}}"
+[phases.items.check.expect]
+cross_tenant = [403, 404]
+
+[[phases.items]]
+id = "rbac"
+title = "Reviewers cannot approve"
+severity = "critical"
+[phases.items.check]
+kind = "rbac"
+expect_others = 403
+[phases.items.check.roles]
+admin = "${{secret.admin_token}}"
+reviewer = "${{secret.reviewer_token}}"
+[[phases.items.check.actions]]
+name = "approve"
+method = "POST"
+url = "{base}/insecure/rbac/cases/case_1001/approve"
+expect = {{ admin = 200 }}
+
+[[phases.items]]
+id = "input"
+title = "Search rejects hostile input"
+severity = "high"
+[phases.items.check]
+kind = "input"
+url = "{base}/secure/input/search?q={{payload}}"
+headers = {{ X-API-Key = "${{secret.api_key}}" }}
+families = ["sql_injection", "xss"]
+[phases.items.check.payloads]
+xss = ["<iframe src=javascript:alert(1)>"]
+"#
+    )
+}
+
+fn load(text: &str) -> Result<Loaded, LoadFailure> {
+    load_str_with_env(
+        Path::new("access.toml"),
+        text,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &demo_secret,
+    )
+}
+
+#[tokio::test]
+async fn checklist_items_load_and_run() {
+    let server = start().await;
+    let loaded = load(&checklist_text(&server.base_url())).unwrap();
+    let checklist = loaded.checklist;
+    let ctx = ProbeContext {
+        redactor: Arc::clone(&checklist.redactor),
+        timeout: Duration::from_secs(30),
+        body_limit: 64 * 1024,
+    };
+    let mut outcomes = BTreeMap::new();
+    for item in &checklist.phases[0].items {
+        let ItemBody::Check(check) = &item.body else {
+            panic!("item {} is not a check", item.id);
+        };
+        assert!(check.unavailable.is_empty(), "{:?}", check.unavailable);
+        let probe = tokio::time::timeout(Duration::from_secs(120), check.spec.run(&ctx))
+            .await
+            .unwrap();
+        assert_no_secrets(&probe);
+        let described = format!("{:?}", check.spec.describe(&checklist.redactor));
+        for secret in secrets() {
+            assert!(!described.contains(&secret), "describe shows {secret}");
+        }
+        outcomes.insert(item.id.clone(), (probe.outcome, probe.summary));
+    }
+    assert_eq!(outcomes["auth"].0, Outcome::Pass, "{}", outcomes["auth"].1);
+    assert_eq!(outcomes["rbac"].0, Outcome::Fail);
+    assert_eq!(
+        outcomes["rbac"].1,
+        "reviewer POST approve: expected 403, got 200"
+    );
+    assert_eq!(
+        outcomes["input"].0,
+        Outcome::Pass,
+        "{}",
+        outcomes["input"].1
+    );
+}
+
+#[test]
+fn checklist_unknown_keys_reported() {
+    let text = checklist_text("http://127.0.0.1:9")
+        .replace("expect_others = 403", "expect_other = 403")
+        .replace("families = [", "familes = [");
+    let failure = load(&text).unwrap_err();
+    let messages: Vec<&str> = failure
+        .diagnostics
+        .iter()
+        .map(|diagnostic| diagnostic.message.as_str())
+        .collect();
+    let joined = messages.join("\n");
+    assert!(joined.contains("`expect_other`"), "{joined}");
+    assert!(joined.contains("`familes`"), "{joined}");
 }

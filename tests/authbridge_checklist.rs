@@ -38,35 +38,54 @@ const PHASES: [(&str, &str); 8] = [
     ),
 ];
 
-const HTTP_CHECKS: usize = 33;
-const MANUAL_ITEMS: usize = 122;
+/// Number of checks of each kind, in both environments.
+const CHECKS_BY_KIND: [(&str, usize); 8] = [
+    ("http", 18),
+    ("tls", 2),
+    ("headers", 3),
+    ("cors", 1),
+    ("rate_limit", 2),
+    ("auth", 1),
+    ("rbac", 2),
+    ("input", 4),
+];
+const MANUAL_ITEMS: usize = 117;
 
-/// Items the launch depends on, with whether each is an http check.
-const KEY_ITEMS: [(&str, bool); 24] = [
-    ("rbac-casbin-table", false),
-    ("rbac-casbin-policies-150", false),
-    ("rbac-scenarios-pass", false),
-    ("rbac-alarm-permission-denied", false),
-    ("scan-guardduty-enabled", false),
-    ("scan-zap-complete", false),
-    ("scan-nuclei-templates", false),
-    ("sec-auth-invalid-key-401", true),
-    ("sec-auth-missing-401", true),
-    ("sec-auth-cross-client-403", true),
-    ("sec-authz-reviewer-approve-403", true),
-    ("sec-authz-api-user-audit-403", true),
-    ("sec-authz-assign-role-403", true),
-    ("sec-input-sql-injection-400", true),
-    ("sec-input-path-traversal-404", true),
-    ("sec-headers-present", true),
-    ("security-signoff", false),
-    ("infra-ddb-pitr", false),
-    ("infra-s3-public-block", false),
-    ("deploy-https-enforced", true),
-    ("smoke-api-key-create", true),
-    ("smoke-case-list", true),
-    ("ready-checklist-complete", false),
-    ("launch-mvp-announced", false),
+/// Items the launch depends on, with their check kind, or `None` for a manual item.
+const KEY_ITEMS: [(&str, Option<&str>); 33] = [
+    ("rbac-casbin-table", None),
+    ("rbac-casbin-policies-150", None),
+    ("rbac-scenarios-pass", None),
+    ("rbac-alarm-permission-denied", None),
+    ("scan-guardduty-enabled", None),
+    ("scan-zap-complete", None),
+    ("scan-nuclei-templates", None),
+    ("sec-auth-tests", Some("auth")),
+    ("sec-authz-rbac-matrix", Some("rbac")),
+    ("sec-input-sql-injection-400", Some("input")),
+    ("sec-input-xss-rejected", Some("input")),
+    ("sec-input-path-traversal-404", Some("input")),
+    ("sec-input-oversized-413", Some("input")),
+    ("sec-ratelimit-429", Some("rate_limit")),
+    ("sec-tls-12-enforced", Some("tls")),
+    ("sec-tls-security-policy", None),
+    ("sec-headers-present", Some("headers")),
+    ("fix-cors-restricted", Some("cors")),
+    ("fix-errors-no-stack-trace", Some("http")),
+    ("security-signoff", None),
+    ("infra-ddb-pitr", None),
+    ("infra-s3-public-block", None),
+    ("deploy-https-enforced", Some("tls")),
+    ("deploy-headers-present", Some("headers")),
+    ("launch-sec-https", Some("http")),
+    ("launch-sec-headers", Some("headers")),
+    ("launch-sec-rate-limit", Some("rate_limit")),
+    ("launch-sec-rbac", Some("rbac")),
+    ("smoke-api-key-create", Some("http")),
+    ("smoke-case-list", Some("http")),
+    ("ready-checklist-complete", None),
+    ("launch-mvp-announced", None),
+    ("launch-production-live", Some("http")),
 ];
 
 /// Items a GO verdict does not wait for: findings kept for later work and post-launch follow-up.
@@ -97,6 +116,7 @@ const SECRET_VARIABLES: [&str; 14] = [
 ];
 
 const LOOPBACK: &str = "http://127.0.0.1:9";
+const LOOPBACK_HOST: &str = "127.0.0.1";
 
 fn checklist_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("checklists/authbridge-launch.toml")
@@ -130,7 +150,64 @@ fn loopback_overrides() -> BTreeMap<String, String> {
     BTreeMap::from([
         ("base_url".to_string(), LOOPBACK.to_string()),
         ("http_base_url".to_string(), LOOPBACK.to_string()),
+        ("api_host".to_string(), LOOPBACK_HOST.to_string()),
     ])
+}
+
+/// Returns the host of a URL, or the whole text when it is not a URL with a host.
+fn url_host(url: &reqwest::Url) -> String {
+    url.host_str().unwrap_or("").to_string()
+}
+
+/// Returns the host of an `input` URL template, with its `{payload}` filled in.
+fn template_host(template: &str) -> String {
+    match reqwest::Url::parse(&template.replace("{payload}", "x")) {
+        Ok(url) => url_host(&url),
+        Err(err) => format!("unparsable URL {template}: {err}"),
+    }
+}
+
+/// Collects every host or address a check connects to, as (item id, field, host), in checklist
+/// order. The `tls` host is included because golive resolves it when `address` is not set.
+fn connect_targets(checklist: &Checklist) -> Vec<(String, String, String)> {
+    let mut targets = Vec::new();
+    for item in checklist.items() {
+        let Some(check) = item.check() else {
+            continue;
+        };
+        let mut add = |field: &str, host: String| {
+            targets.push((item.id.clone(), field.to_string(), host));
+        };
+        match &check.spec {
+            CheckSpec::Http(http) => add("url", url_host(&http.url.0)),
+            CheckSpec::Headers(headers) => add("url", url_host(&headers.url.0)),
+            CheckSpec::Cors(cors) => add("url", url_host(&cors.url.0)),
+            CheckSpec::RateLimit(rate_limit) => add("url", url_host(&rate_limit.url.0)),
+            CheckSpec::Auth(auth) => {
+                add("url", url_host(&auth.url.0));
+                if let Some(url) = &auth.other_client_url {
+                    add("other_client_url", url_host(&url.0));
+                }
+                if let Some(url) = &auth.error_url {
+                    add("error_url", url_host(&url.0));
+                }
+            }
+            CheckSpec::Rbac(rbac) => {
+                for action in &rbac.actions {
+                    add(&format!("actions.{}.url", action.name), url_host(&action.url.0));
+                }
+            }
+            CheckSpec::Input(input) => add("url", template_host(&input.url)),
+            CheckSpec::Tls(tls) => {
+                add("host", tls.host.clone());
+                if let Some(address) = tls.address {
+                    add("address", address.to_string());
+                }
+            }
+            CheckSpec::Report(_) => {}
+        }
+    }
+    targets
 }
 
 /// Collects the id and resolved URL of every http check, in checklist order.
@@ -206,19 +283,22 @@ fn phases_are_in_order_with_titles() {
 
 #[test]
 fn item_counts_by_kind() {
+    let checks: usize = CHECKS_BY_KIND.iter().map(|(_, count)| count).sum();
     for environment in ENVIRONMENTS {
         let checklist = load_with_secrets(environment, &BTreeMap::new()).checklist;
-        let http = checklist
-            .items()
-            .filter(|item| matches!(item.check().map(|c| &c.spec), Some(CheckSpec::Http(_))))
-            .count();
+        for (kind, expected) in CHECKS_BY_KIND {
+            let count = checklist
+                .items()
+                .filter(|item| item.check().is_some_and(|check| check.spec.kind() == kind))
+                .count();
+            assert_eq!(count, expected, "{environment}: {kind} checks");
+        }
         let manual = checklist.items().filter(|item| item.is_manual()).count();
         let total = checklist.items().count();
-        assert_eq!(http, HTTP_CHECKS, "{environment}: http checks");
         assert_eq!(manual, MANUAL_ITEMS, "{environment}: manual items");
         assert_eq!(
             total,
-            HTTP_CHECKS + MANUAL_ITEMS,
+            checks + MANUAL_ITEMS,
             "{environment}: items of other kinds"
         );
     }
@@ -241,11 +321,11 @@ fn item_ids_are_unique() {
 fn key_items_exist_with_their_kind() {
     for environment in ENVIRONMENTS {
         let checklist = load_with_secrets(environment, &BTreeMap::new()).checklist;
-        for (id, is_http) in KEY_ITEMS {
+        for (id, expected_kind) in KEY_ITEMS {
             let item = checklist.item(id);
             assert!(item.is_some(), "{environment}: item {id} is missing");
-            let is_check = item.is_some_and(|item| item.check().is_some());
-            assert_eq!(is_check, is_http, "{environment}: kind of item {id}");
+            let kind = item.and_then(|item| item.check()).map(|check| check.spec.kind());
+            assert_eq!(kind, expected_kind, "{environment}: kind of item {id}");
             let required = item.is_some_and(|item| item.required);
             assert!(required, "{environment}: item {id} is not required");
         }
@@ -308,15 +388,37 @@ fn production_reads_its_own_secrets() {
 
 #[test]
 fn host_overrides_reach_every_check() {
+    let checks: usize = CHECKS_BY_KIND.iter().map(|(_, count)| count).sum();
     for environment in ENVIRONMENTS {
         let checklist = load_with_secrets(environment, &loopback_overrides()).checklist;
-        let urls = http_urls(&checklist);
-        assert_eq!(urls.len(), HTTP_CHECKS, "{environment}");
-        for (id, url) in urls {
-            assert!(
-                url.starts_with(LOOPBACK),
-                "{environment}: item {id} targets {url}"
-            );
+        let checked: HashSet<String> = connect_targets(&checklist)
+            .into_iter()
+            .map(|(id, field, host)| {
+                assert_eq!(
+                    host, LOOPBACK_HOST,
+                    "{environment}: item {id} connects to {host} ({field})"
+                );
+                id
+            })
+            .collect();
+        assert_eq!(checked.len(), checks, "{environment}: checks with a target");
+    }
+}
+
+#[test]
+fn tls_checks_name_the_api_host() {
+    let expected = [
+        ("staging", "api-staging.authbridge.io"),
+        ("production", "api.authbridge.io"),
+    ];
+    for (environment, host) in expected {
+        let checklist = load_with_secrets(environment, &BTreeMap::new()).checklist;
+        for item in checklist.items() {
+            if let Some(CheckSpec::Tls(tls)) = item.check().map(|check| &check.spec) {
+                assert_eq!(tls.host, host, "{environment}: item {}", item.id);
+                assert_eq!(tls.port, 443, "{environment}: item {}", item.id);
+                assert_eq!(tls.address, None, "{environment}: item {}", item.id);
+            }
         }
     }
 }

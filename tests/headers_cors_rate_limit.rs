@@ -1,6 +1,6 @@
 //! The `headers`, `cors` and `rate_limit` check kinds against real servers on 127.0.0.1: nginx
 //! started from a temporary prefix, the demo target's hardening routes, and a hostile server
-//! that never answers.
+//! that never responds.
 
 #[path = "support/hostile.rs"]
 mod hostile;

@@ -427,3 +427,61 @@ async fn basic_credentials_masked_in_echo() {
     // base64 of `user:s3cr3t-token-value`, as reqwest sends it.
     assert!(!json.contains("dXNlcjpzM2NyM3QtdG9rZW4tdmFsdWU="), "{json}");
 }
+
+/// Runs an `http` check with `expect.error_leak = false` against a route of the demo target.
+async fn probe_demo_leak(path: &str) -> Probe {
+    let addr: std::net::SocketAddr = "127.0.0.1:0".parse().expect("loopback address");
+    let server = golive::demo::serve(addr).await.expect("demo target starts");
+    let settings = format!(
+        "url = \"{}{path}\"\n[expect]\nstatus = 500\nerror_leak = false",
+        server.base_url()
+    );
+    probe(&settings).await
+}
+
+#[tokio::test]
+async fn error_leak_fails_on_stack_trace() {
+    let probe = probe_demo_leak("/insecure/errors/boom").await;
+    assert_eq!(probe.outcome, Outcome::Fail, "{}", probe.summary);
+    assert!(
+        probe.summary.starts_with("error leak:"),
+        "{}",
+        probe.summary
+    );
+    assert!(
+        probe.summary.contains("Java stack trace"),
+        "{}",
+        probe.summary
+    );
+}
+
+#[tokio::test]
+async fn error_leak_passes_on_plain_error() {
+    let probe = probe_demo_leak("/secure/errors/boom").await;
+    assert_eq!(probe.outcome, Outcome::Pass, "{}", probe.summary);
+    let leak = probe
+        .evidence
+        .assertions
+        .iter()
+        .find(|assertion| assertion.subject == "error leak");
+    assert_eq!(leak.map(|assertion| assertion.passed), Some(true));
+}
+
+#[tokio::test]
+async fn error_leak_unchecked_by_default() {
+    let addr: std::net::SocketAddr = "127.0.0.1:0".parse().expect("loopback address");
+    let server = golive::demo::serve(addr).await.expect("demo target starts");
+    let settings = format!(
+        "url = \"{}/insecure/errors/boom\"\nexpect.status = 500",
+        server.base_url()
+    );
+    let probe = probe(&settings).await;
+    assert_eq!(probe.outcome, Outcome::Pass, "{}", probe.summary);
+    let subjects: Vec<&str> = probe
+        .evidence
+        .assertions
+        .iter()
+        .map(|assertion| assertion.subject.as_str())
+        .collect();
+    assert_eq!(subjects, ["status"]);
+}

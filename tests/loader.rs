@@ -411,7 +411,13 @@ fn unknown_kind_lists_kinds() {
     let failure = failure("unknown_kind.toml", None);
     let diagnostic = find(&failure, "unknown check kind");
     assert_eq!(diagnostic.message, "unknown check kind `htp`");
-    assert_eq!(help(diagnostic), "did you mean `http`? valid kinds: http");
+    assert_eq!(
+        help(diagnostic),
+        format!(
+            "did you mean `http`? valid kinds: {}",
+            golive::checks::KINDS.join(", ")
+        )
+    );
     assert_at(diagnostic, 11, 18);
 }
 

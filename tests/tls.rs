@@ -253,7 +253,7 @@ async fn plain_http_server_is_error() {
         .await
         .expect("bind");
     let port = listener.local_addr().expect("local address").port();
-    // Answers every connection with an HTTP error, as a plain HTTP server does to a hello.
+    // Responds to every connection with an HTTP error, as a plain HTTP server does to a hello.
     let server = tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         loop {
@@ -278,7 +278,8 @@ async fn plain_http_server_is_error() {
 #[tokio::test]
 async fn missing_ca_file_is_error() {
     let settings = format!(
-        "host = \"{HOST}\"\nport = {}\naddress = \"127.0.0.1\"\nca_file = \"/nonexistent/ca.pem\"\n",
+        "host = \"{HOST}\"\nport = {}\naddress = \"127.0.0.1\"\n\
+         ca_file = \"/nonexistent/ca.pem\"\n",
         free_port()
     );
     let probe = probe(&settings).await;

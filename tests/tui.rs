@@ -1172,7 +1172,8 @@ fn run_future_is_send(cockpit: golive::tui::Cockpit) {
 /// Token the QA checklist reads from its environment; it must never reach the screen.
 const QA_TOKEN: &str = "qa-token-31337";
 
-/// A checklist with a manual item that carries a request using a secret from the environment.
+/// Returns the text of a checklist whose first manual item carries a request that uses a secret
+/// from the environment.
 fn qa_checklist_text(base_url: &str) -> String {
     format!(
         r#"[checklist]
@@ -1360,7 +1361,7 @@ fn view_tick_is_journaled_with_actor() {
 }
 
 #[test]
-fn a_in_view_adds_note() {
+fn qa_view_a_adds_note() {
     let mut app = app();
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('n'));
@@ -1481,6 +1482,7 @@ fn qa_view_of_manual_request() {
         text: "tried with an expired token too".into(),
     };
     assert!(app.record(&note));
+
     let evidence = Evidence {
         request: vec![
             "GET http://127.0.0.1:9/api/v1/admin/clients".into(),
@@ -1509,6 +1511,7 @@ fn qa_view_of_manual_request() {
     };
     assert!(app.apply_manual_run(result));
     app.status_line = None;
+
     press(&mut app, KeyCode::Enter);
     let terminal = draw(&app, 100, 36);
     let screen = terminal.backend().to_string();
@@ -1539,7 +1542,7 @@ fn manual_run_lands_in_journal() {
         let (results_tx, mut results_rx) = tokio::sync::mpsc::unbounded_channel();
         golive::tui::spawn_manual_run(&checklist, "admin-rejects-bad-token", 64 * 1024, results_tx)
             .expect("request starts");
-        // Hang protection only: the demo target answers at once.
+        // Hang protection only: the demo target responds at once.
         let result = tokio::time::timeout(Duration::from_secs(30), results_rx.recv())
             .await
             .expect("result arrives before the timeout")
@@ -1583,4 +1586,19 @@ fn manual_run_lands_in_journal() {
         );
         server.shutdown().await.expect("demo target stops");
     });
+}
+
+#[test]
+fn cockpit_r_on_request_points_to_view() {
+    let checklist = qa_checklist("http://127.0.0.1:9");
+    let mut app = app_for(checklist, Box::new(MemoryJournal::default()));
+    let actions = press(&mut app, KeyCode::Char('r'));
+    assert!(actions.is_empty());
+    let status = app.status_line.clone().unwrap_or_default();
+    assert!(status.contains("press Enter, then r"), "{status}");
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("request: GET http://127.0.0.1:9/api/v1/admin/clients"),
+        "{screen}"
+    );
 }

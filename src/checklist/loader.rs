@@ -1917,3 +1917,30 @@ fn descend(
         _ => Some((key_span, value.span())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_reference_of_each_source() {
+        let cases = [
+            (SecretSource::Env("ADMIN_TOKEN".into()), "\"$ADMIN_TOKEN\""),
+            (
+                SecretSource::File("~/.config/x/token".into()),
+                "\"$(cat ~/.config/x/token)\"",
+            ),
+            (
+                SecretSource::File("/run/secrets/my token".into()),
+                "\"$(cat '/run/secrets/my token')\"",
+            ),
+            (
+                SecretSource::File("~/it's".into()),
+                "\"$(cat ~/'it'\\''s')\"",
+            ),
+        ];
+        for (source, expected) in cases {
+            assert_eq!(shell_reference(&source), expected, "{source:?}");
+        }
+    }
+}

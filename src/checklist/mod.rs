@@ -180,3 +180,112 @@ impl Item {
         }
     }
 }
+
+/// Sign-offs a launch needs and risk accepted up front, read from `[[signoffs]]`,
+/// `[[waivers]]` and the waivers file beside the checklist.
+///
+/// It is kept apart from [`Checklist`] so that code building a checklist by hand needs no
+/// change; [`loader::load`] returns it in [`loader::Loaded::policy`] and
+/// [`loader::load_policy`] reads it again for a loaded checklist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LaunchPolicy {
+    pub signoffs: Vec<SignOffSpec>,
+    pub waivers: Vec<WaiverSpec>,
+}
+
+/// A sign-off the launch needs, such as QA approving the release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOffSpec {
+    /// Unique among the sign-offs.
+    pub id: String,
+    pub title: String,
+    /// The role that gives it, such as `qa` or `lead`.
+    pub role: String,
+    /// Ids of phases whose required items must all be satisfied or waived before signing.
+    pub after: Vec<String>,
+}
+
+/// How much risk a waiver accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl Risk {
+    /// Every rating, from the worst.
+    pub const ALL: [Risk; 4] = [Risk::Critical, Risk::High, Risk::Medium, Risk::Low];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Critical => "critical",
+            Risk::High => "high",
+            Risk::Medium => "medium",
+            Risk::Low => "low",
+        }
+    }
+
+    /// Parses a rating written in any letter case.
+    pub fn parse(text: &str) -> Option<Risk> {
+        Risk::ALL
+            .into_iter()
+            .find(|risk| risk.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+/// Accepted risk on one item: while it has not expired, the item counts toward GO and is
+/// shown as waived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaiverSpec {
+    pub item: String,
+    pub reason: String,
+    pub risk: Risk,
+    /// What limits the damage while the item is not satisfied.
+    pub control: String,
+    /// From this time on, the waiver no longer counts.
+    pub expires: jiff::Timestamp,
+    /// `Name <email>` or a name.
+    pub requested_by: String,
+    /// `Name <email>` or a name; never the requester.
+    pub approved_by: String,
+}
+
+/// Returns the email between `<` and `>` of `Name <email>`, or `None` when there is none.
+fn email_of(person: &str) -> Option<&str> {
+    let start = person.find('<')?;
+    let end = person[start..].find('>')? + start;
+    let email = person[start + 1..end].trim();
+    (!email.is_empty()).then_some(email)
+}
+
+/// Whether two `Name <email>` strings name the same person: the emails compared
+/// case-insensitively when both have one, else the names, trimmed.
+pub fn same_person(left: &str, right: &str) -> bool {
+    match (email_of(left), email_of(right)) {
+        (Some(left), Some(right)) => left.eq_ignore_ascii_case(right),
+        _ => {
+            let name = |person: &str| person.split('<').next().unwrap_or("").trim().to_lowercase();
+            name(left) == name(right)
+        }
+    }
+}
+
+/// Parses an RFC 3339 time that carries its UTC offset, such as `2026-02-16T08:00:00+02:00`.
+/// A time without an offset is rejected because it would mean a different instant in every
+/// time zone.
+pub fn parse_rfc3339(text: &str) -> Result<jiff::Timestamp, String> {
+    let text = text.trim();
+    let has_offset = jiff::fmt::temporal::Pieces::parse(text)
+        .is_ok_and(|pieces| pieces.time().is_some() && pieces.offset().is_some());
+    if !has_offset {
+        return Err(format!(
+            "`{text}` is not an RFC 3339 time with a UTC offset, such as \
+             \"2026-02-16T08:00:00+02:00\""
+        ));
+    }
+    text.parse::<jiff::Timestamp>()
+        .map_err(|err| format!("`{text}` is not a valid time: {err}"))
+}

@@ -222,7 +222,7 @@ impl CorsCheck {
     }
 }
 
-/// The preflight's status and CORS response headers as a table.
+/// Builds a table of the preflight's status and CORS response headers.
 fn preflight_table(exchange: &Exchange, redactor: &Redactor) -> EvidenceTable {
     let mut rows = vec![EvidenceRow {
         label: "status".into(),

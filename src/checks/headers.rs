@@ -69,7 +69,7 @@ impl Rule {
         Rule::AspNetMvcVersion,
     ];
 
-    /// The header the rule inspects, as usually capitalised.
+    /// Returns the header the rule inspects, in its usual capitalisation.
     pub fn header(self) -> &'static str {
         match self {
             Rule::StrictTransportSecurity => "Strict-Transport-Security",

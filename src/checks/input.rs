@@ -2,7 +2,7 @@
 //!
 //! Each payload replaces `{payload}` in the URL template or in the JSON template. In a URL
 //! golive percent-encodes every character except letters, digits and `-._~`, so that the
-//! application sees the payload exactly as written after its one round of URL decoding. A
+//! application receives the payload exactly as written after its one round of URL decoding. A
 //! payload written already encoded (`..%2f..`) therefore reaches the application encoded, which
 //! probes double decoding.
 
@@ -86,8 +86,8 @@ impl Family {
         }
     }
 
-    /// Returns the payloads built into golive for the family; `oversized` has none because its body is
-    /// generated.
+    /// Returns the payloads built into golive for the family. `oversized` has none because its
+    /// body is generated.
     pub fn builtin_payloads(self) -> &'static [&'static str] {
         match self {
             Family::SqlInjection => &[
@@ -113,8 +113,8 @@ impl Family {
         }
     }
 
-    /// Returns the statuses accepted when the checklist sets none. `None` for `xss`: a 4xx, or a 2xx
-    /// that does not reflect the payload unescaped.
+    /// Returns the statuses accepted when the checklist sets none. `None` for `xss`, which
+    /// accepts a 4xx, or a 2xx that does not reflect the payload unescaped.
     fn default_expectation(self) -> Option<StatusExpectation> {
         match self {
             Family::SqlInjection => Some(StatusExpectation::Codes(vec![400])),
@@ -496,7 +496,7 @@ impl InputCheck {
             if !passed {
                 evidence.assertions.push(Assertion {
                     subject: label.clone(),
-                    expected: "rejected without an error leak".into(),
+                    expected: self.expectation_text(result.family),
                     actual: verdict,
                     passed: false,
                 });
@@ -509,6 +509,7 @@ impl InputCheck {
             }
         }
         evidence.tables.push(table);
+
         let failed: Vec<&PayloadResult> = done
             .iter()
             .filter(|result| !result.problems.is_empty())
@@ -516,10 +517,12 @@ impl InputCheck {
         let Some(first) = failed.first() else {
             return Probe {
                 outcome: Outcome::Pass,
-                summary: format!("{} payloads rejected without an error leak", done.len()),
+                summary: format!("{} payloads met their expectation", done.len()),
                 evidence,
             };
         };
+
+        // The response shown in full is the first failing one, since it explains the outcome.
         let shown_exchange = first.exchange.evidence(redactor);
         evidence.status = shown_exchange.status;
         evidence.headers = shown_exchange.headers;
@@ -540,6 +543,23 @@ impl InputCheck {
         }
     }
 
+    /// Returns what a family's responses must show, such as `status 400, no error leak`.
+    fn expectation_text(&self, family: Family) -> String {
+        let status = match self.expect.get(family) {
+            Some(expected) => format!("status {expected}"),
+            None => match family.default_expectation() {
+                Some(expected) => format!("status {expected}"),
+                None => "status 4xx or an escaped 2xx".to_string(),
+            },
+        };
+        let content = match family {
+            Family::Xss => ", no unescaped reflection",
+            Family::PathTraversal => ", no system file",
+            Family::SqlInjection | Family::Oversized => "",
+        };
+        format!("{status}{content}, no error leak")
+    }
+
     /// Returns the settings as label/value lines, secrets masked.
     pub fn describe(&self, redactor: &Redactor) -> Vec<(String, String)> {
         let mut lines = vec![
@@ -553,23 +573,12 @@ impl InputCheck {
             ));
         }
         for family in &self.families {
-            let expected = match self
-                .expect
-                .get(*family)
-                .cloned()
-                .or_else(|| family.default_expectation())
-            {
-                Some(expected) => expected.to_string(),
-                None => "4xx, or 2xx without unescaped reflection".into(),
-            };
+            let expected = self.expectation_text(*family);
             let count = match family {
                 Family::Oversized => format!("{} byte body", self.oversized_bytes),
                 _ => format!("{} payloads", self.payloads_of(*family).len()),
             };
-            lines.push((
-                format!("family {family}"),
-                format!("{count}, expect {expected}"),
-            ));
+            lines.push((format!("family {family}"), format!("{count}, {expected}")));
         }
         lines
     }

@@ -134,7 +134,10 @@ const PATTERNS: &[(LeakKind, &[&str])] = &[
     (
         LeakKind::JavaStackTrace,
         &[
-            r"\bat (?:[\w$]+\.)+[\w$<>]+\((?:[\w$]+\.(?:java|kt|scala|groovy):\d+|Native Method|Unknown Source)\)",
+            concat!(
+                r"\bat (?:[\w$]+\.)+[\w$<>]+\(",
+                r"(?:[\w$]+\.(?:java|kt|scala|groovy):\d+|Native Method|Unknown Source)\)",
+            ),
             r#"Exception in thread "[^"\n]{0,100}" (?:[\w$]+\.)+[\w$]+"#,
         ],
     ),
@@ -170,7 +173,10 @@ const PATTERNS: &[(LeakKind, &[&str])] = &[
     (
         LeakKind::PhpError,
         &[
-            r"(?:PHP )?(?:Fatal error|Parse error|Warning|Notice|Deprecated): [^\n]{1,500} in [^\n]{1,300} on line \d+",
+            concat!(
+                r"(?:PHP )?(?:Fatal error|Parse error|Warning|Notice|Deprecated): ",
+                r"[^\n]{1,500} in [^\n]{1,300} on line \d+",
+            ),
             r"Stack trace:(?:\n|\\n)#0 ",
             r"\bUncaught (?:[A-Z]\w*\\)*[A-Z]\w*(?:Exception|Error)\b",
         ],
@@ -178,7 +184,11 @@ const PATTERNS: &[(LeakKind, &[&str])] = &[
     (
         LeakKind::PostgresError,
         &[
-            r"ERROR:\s+(?:syntax error at or near|unterminated quoted string at or near|column .{1,100} does not exist|relation .{1,100} does not exist|invalid input syntax for)",
+            concat!(
+                r"ERROR:\s+(?:syntax error at or near|unterminated quoted string at or near|",
+                r"column .{1,100} does not exist|relation .{1,100} does not exist|",
+                r"invalid input syntax for)",
+            ),
             r"\bPG::[A-Z]\w*Error\b",
             r"\bpsycopg2?\.(?:errors\.)?\w*Error\b",
             r"\borg\.postgresql\.util\.PSQLException\b",
@@ -370,7 +380,7 @@ mod tests {
                 LeakKind::PythonTraceback,
             ),
             (
-                "java.lang.NullPointerException\n\tat com.acme.api.CaseService.load(CaseService.java:42)",
+                "java.lang.NullPointerException\n\tat com.acme.api.Cases.load(Cases.java:42)",
                 LeakKind::JavaStackTrace,
             ),
             ("at com.acme.Api.handle(Api.kt:7)", LeakKind::JavaStackTrace),
@@ -400,7 +410,7 @@ mod tests {
                 LeakKind::RustPanic,
             ),
             (
-                "PHP Fatal error:  Uncaught Error: Call to undefined function f() in /srv/index.php on line 3",
+                "PHP Fatal error:  Uncaught Error: undefined function f() in /srv/a.php on line 3",
                 LeakKind::PhpError,
             ),
             (
@@ -462,7 +472,10 @@ mod tests {
 
     #[test]
     fn json_escaped_traceback_found() {
-        let body = r#"{"trace":"Traceback (most recent call last):\n  File \"/usr/src/app/db.py\", line 8, in run"}"#;
+        let body = concat!(
+            r#"{"trace":"Traceback (most recent call last):\n"#,
+            r#"  File \"/usr/src/app/db.py\", line 8, in run"}"#,
+        );
         let found = kinds(body);
         assert!(found.contains(&LeakKind::PythonTraceback));
         assert!(found.contains(&LeakKind::InternalPath));

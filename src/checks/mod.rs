@@ -37,6 +37,10 @@ pub const KINDS: &[&str] = &[
 
 /// The typed settings of one check, by kind.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "specs are built once at load time and shared behind an Arc, never moved in bulk"
+)]
 pub enum CheckSpec {
     Http(http::HttpCheck),
     Tls(tls::TlsCheck),
@@ -100,6 +104,7 @@ const HTTP_EXPECT_KEYS: &[&str] = &[
     "headers_present",
     "headers_absent",
     "headers_equal",
+    "error_leak",
 ];
 
 /// Returns the valid keys of a kind's `check` table (without the common `kind`, `timeout`,

@@ -146,7 +146,7 @@ impl TryFrom<RateLimitSettings> for RateLimitCheck {
     }
 }
 
-/// What the burst saw, shared by its workers.
+/// Responses and failures of the burst, shared by its workers.
 #[derive(Default)]
 struct Burst {
     /// Requests started, including any cut off by the deadline.

@@ -248,7 +248,7 @@ struct Cell {
     expected: Option<StatusExpectation>,
 }
 
-/// What one tested cell got.
+/// Response of one tested cell.
 struct CellResult {
     role: usize,
     action: usize,
@@ -301,7 +301,7 @@ impl RbacCheck {
         parts
     }
 
-    /// The cell's name in summaries, such as `reviewer POST approve`.
+    /// Returns the cell's name in summaries, such as `reviewer POST approve`.
     fn cell_name(&self, role: usize, action: usize) -> String {
         format!(
             "{} {}",

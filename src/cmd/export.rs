@@ -170,7 +170,8 @@ fn verify_instructions(
          \n    {line}\n\
          \n\
          Verify with OpenSSH (after saving that line in allowed_signers):\n\
-         \n    ssh-keygen -Y verify -f allowed_signers -I {principal} -n {namespace} -s {sig} < {rec}\n\
+         \n    ssh-keygen -Y verify -f allowed_signers -I {principal} -n {namespace} \\\n\
+         \x20       -s {sig} < {rec}\n\
          \n\
          or with golive:\n\
          \n    golive verify {rec} --allowed-signers allowed_signers --identity {principal}\n",
@@ -187,7 +188,7 @@ fn verify_instructions(
 fn shell_quote(text: &str) -> String {
     let safe = text
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | ':' | '+'));
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | ':' | '+' | '@'));
     if safe {
         text.to_string()
     } else {

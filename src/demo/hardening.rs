@@ -15,7 +15,7 @@ use serde_json::json;
 /// The only origin the well-configured CORS route allows.
 pub const ALLOWED_ORIGIN: &str = "https://portal.authbridge.example";
 
-/// Requests `/secure/limited` answers per client and window before it responds 429.
+/// Requests per client and window that `/secure/limited` serves before it responds 429.
 pub const RATE_LIMIT: u32 = 10;
 
 /// Length of one rate-limit window.

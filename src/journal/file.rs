@@ -646,6 +646,11 @@ fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Note { .. } => "note",
         EventKind::CheckOutcome { .. } => "check_outcome",
         EventKind::ManualRun { .. } => "manual_run",
+        EventKind::Waived { .. } => "waived",
+        EventKind::WaiverRevoked { .. } => "waiver_revoked",
+        EventKind::WaiverExpired { .. } => "waiver_expired",
+        EventKind::SignedOff { .. } => "signed_off",
+        EventKind::Drift { .. } => "drift",
     }
 }
 

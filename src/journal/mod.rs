@@ -42,7 +42,9 @@ pub mod file;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::checklist::Risk;
 use crate::checks::Outcome;
+use crate::session::{Counts, Status};
 
 /// Hash that the first event of a journal chains to.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -95,6 +97,47 @@ pub enum EventKind {
         outcome: Outcome,
         summary: String,
     },
+    /// A person (the event's actor, who requested it) waived a failed or unfinished item with
+    /// the approval of another person, until `expires`.
+    Waived {
+        item: String,
+        reason: String,
+        risk: Risk,
+        control: String,
+        expires: jiff::Timestamp,
+        approved_by: String,
+    },
+    /// A person revoked the waiver of an item.
+    WaiverRevoked { item: String },
+    /// The waiver of an item that expired at `expires` no longer counts, so the item reopened.
+    WaiverExpired {
+        item: String,
+        expires: jiff::Timestamp,
+    },
+    /// A person gave a sign-off in the role they stated.
+    SignedOff {
+        signoff: String,
+        role: String,
+        state: SignOffState,
+    },
+    /// An item that counted toward GO when `signoff` was given no longer does.
+    Drift {
+        item: String,
+        from: Status,
+        to: Status,
+        signoff: String,
+    },
+}
+
+/// The state of the session when a sign-off was given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignOffState {
+    /// `go` when every required item was passed, done or waived, else `no-go`. Sign-offs are
+    /// not part of it.
+    pub verdict: String,
+    pub counts: Counts,
+    /// Hash of the last journal event before the sign-off.
+    pub journal_head: String,
 }
 
 /// Failures of a journal.

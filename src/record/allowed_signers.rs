@@ -1,5 +1,5 @@
 //! A parser for OpenSSH `allowed_signers` files, as `ssh-keygen -Y verify -f` reads them
-//! (the ALLOWED SIGNERS section of ssh-keygen(1), OpenSSH 9.x).
+//! (the ALLOWED SIGNERS section of ssh-keygen(1) in OpenSSH 9.2).
 //!
 //! Each line is `PRINCIPALS [OPTIONS] KEYTYPE BASE64KEY [COMMENT]`. Empty lines and lines
 //! starting with `#` are skipped. PRINCIPALS is a comma-separated list of patterns (`*` and `?`
@@ -54,7 +54,7 @@ pub fn parse(text: &str) -> Result<Vec<AllowedSigner>, ParseError> {
 
 fn parse_line(text: &str, line: usize) -> Result<AllowedSigner, String> {
     let (principals_field, rest) = next_field(text)?;
-    let principals: Vec<String> = principals_field
+    let principals: Vec<String> = unquote(&principals_field)
         .split(',')
         .map(str::trim)
         .filter(|principal| !principal.is_empty())
@@ -109,7 +109,7 @@ fn is_key_type(text: &str) -> bool {
 }
 
 /// Splits off the first whitespace-separated field, in which double quotes may protect
-/// whitespace. Returns the field without its quotes, and the rest of the line.
+/// whitespace. Returns the field with its quotes, and the rest of the line.
 fn next_field(text: &str) -> Result<(String, &str), String> {
     let mut field = String::new();
     let mut quoted = false;
@@ -266,7 +266,7 @@ mod tests {
     use super::*;
 
     const KEY: &str =
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh";
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJyUBtdy2am9GBRxGh2JLyeqH+mMnFlo1fsQQSnuPFnn";
 
     #[test]
     fn parse_plain_line() {

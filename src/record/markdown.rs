@@ -2,10 +2,10 @@
 //! blockers, waivers, sign-offs, and every phase with its items.
 //!
 //! Every string that came from the checklist, a person or the network is made terminal-safe
-//! and escaped so that it shows as plain text: Markdown punctuation (including backticks) is
-//! backslash-escaped, `|` cannot end a table cell, `<` cannot open HTML, and a line break cannot
-//! end a table row. The record's strings are already masked; they are masked here again with
-//! the redactor passed in.
+//! and escaped so that it shows as plain text. Inline markup characters (backticks, `*`, `_`,
+//! brackets, `~`) are backslash-escaped, so `|` cannot end a table cell. `<`, `>` and `&` become
+//! HTML entities, and a line break becomes a space so that it cannot end a table row. The
+//! record's strings are already masked, and they are masked here again with the redactor given.
 
 use std::fmt::Write as _;
 

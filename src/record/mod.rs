@@ -1,9 +1,9 @@
 //! The launch record: a signed, self-describing statement of what a launch session decided.
 //!
 //! [`build`] folds a [`Checklist`], its [`Session`] and the session journal into a
-//! [`LaunchRecord`], an [in-toto Statement v1](https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md)
-//! whose subjects are the checklist file (and any attached files) and whose predicate holds the
-//! decision, every item's state and the journal's length and head hash.
+//! [`LaunchRecord`], an [in-toto Statement v1][statement]. Its subjects are the checklist file
+//! and any attached files. Its predicate contains the decision, every item's state and the
+//! journal's length and head hash.
 //!
 //! The JSON bytes ([`LaunchRecord::to_json`]) depend only on the state they describe: every
 //! object is a struct with a fixed field order or a sorted map, the output is pretty-printed
@@ -13,6 +13,8 @@
 //!
 //! [`signing`] signs the JSON bytes as an SSHSIG that `ssh-keygen -Y verify` checks, and
 //! [`verify`] checks a signed record with golive alone.
+//!
+//! [statement]: https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md
 
 pub mod allowed_signers;
 pub mod markdown;
@@ -112,7 +114,7 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// The decision as written in the record, `go` or `no-go`.
+    /// Returns the decision as written in the record, `go` or `no-go`.
     pub fn as_str(self) -> &'static str {
         match self {
             Decision::Go => "go",
@@ -160,7 +162,7 @@ pub struct RecordItem {
     pub notes: Vec<RecordNote>,
 }
 
-/// Who ticked or failed a manual item, and when.
+/// A tick or failure mark on a manual item, with its author and time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordMark {
     /// `done` or `failed`.

@@ -157,7 +157,7 @@ impl SigningKey {
         Ok(SigningKey { key, path })
     }
 
-    /// The file the key was loaded from.
+    /// Returns the file the key was loaded from.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -178,7 +178,7 @@ impl SigningKey {
             .map_err(|err| SigningError::Sign(err.to_string()))
     }
 
-    /// The public key in OpenSSH format, such as `ssh-ed25519 AAAA...`, without a comment.
+    /// Returns the public key in OpenSSH format, such as `ssh-ed25519 AAAA...`, without a comment.
     pub fn public_key_openssh(&self) -> String {
         let mut public = self.key.public_key().clone();
         public.set_comment("");
@@ -188,8 +188,8 @@ impl SigningKey {
             .unwrap_or_default()
     }
 
-    /// The `allowed_signers` line that accepts this key's signatures on launch records from
-    /// `email`.
+    /// Returns the `allowed_signers` line that accepts this key's signatures on launch records
+    /// from `email`.
     pub fn allowed_signers_line(&self, email: &str) -> String {
         format!(
             "{email} namespaces=\"{SIGNATURE_NAMESPACE}\" {}",
@@ -198,7 +198,7 @@ impl SigningKey {
     }
 }
 
-/// The algorithm's usual name for messages: `RSA`, `ECDSA`, or its SSH name.
+/// Returns the algorithm's usual name for messages: `RSA`, `ECDSA`, or its SSH name.
 fn algorithm_name(algorithm: &ssh_key::Algorithm) -> String {
     match algorithm {
         ssh_key::Algorithm::Rsa { .. } => "RSA".to_string(),

@@ -11,7 +11,7 @@ use super::{LaunchRecord, SIGNATURE_NAMESPACE, sha256_hex};
 use crate::journal::GENESIS_HASH;
 use crate::journal::file::read_journal;
 
-/// What verification needs besides the record's bytes.
+/// The inputs of a verification besides the record's bytes.
 pub struct VerifyRequest<'a> {
     /// The record file; subjects are looked for in its folder.
     pub record_path: &'a Path,
@@ -52,7 +52,7 @@ pub struct Verification {
 }
 
 impl Verification {
-    /// Whether the signature is valid and trusted and no check found a problem.
+    /// Returns whether the signature is valid and trusted and no check found a problem.
     pub fn is_valid(&self) -> bool {
         self.signer.is_some() && self.problems.is_empty()
     }
@@ -102,6 +102,16 @@ pub fn verify_signature(request: &VerifyRequest<'_>) -> Result<AcceptedSigner, S
             "signature does not match the file: the record was changed after signing".to_string(),
         );
     }
+    find_trusted_signer(request, &key, fingerprint)
+}
+
+/// Finds the `allowed_signers` line that trusts `key` for the requested identity, the
+/// launch record namespace and the current time.
+fn find_trusted_signer(
+    request: &VerifyRequest<'_>,
+    key: &PublicKey,
+    fingerprint: String,
+) -> Result<AcceptedSigner, String> {
     // NOTE: certificate signatures and `cert-authority` lines are not supported, so such
     // lines never accept a signature here.
     let same_key: Vec<&AllowedSigner> = request
@@ -114,6 +124,7 @@ pub fn verify_signature(request: &VerifyRequest<'_>) -> Result<AcceptedSigner, S
             "signed by a key not in allowed_signers ({fingerprint})"
         ));
     }
+
     let for_identity: Vec<&AllowedSigner> = match request.identity {
         Some(identity) => same_key
             .iter()
@@ -133,6 +144,7 @@ pub fn verify_signature(request: &VerifyRequest<'_>) -> Result<AcceptedSigner, S
             request.identity.unwrap_or_default()
         ));
     }
+
     let namespace_allowed = |signer: &&&AllowedSigner| {
         signer
             .namespaces
@@ -147,6 +159,7 @@ pub fn verify_signature(request: &VerifyRequest<'_>) -> Result<AcceptedSigner, S
              {SIGNATURE_NAMESPACE} (see its namespaces=\"...\" option)"
         ));
     };
+
     let valid = in_namespace.iter().find(|signer| {
         signer.valid_after.is_none_or(|after| request.now >= after)
             && signer
@@ -258,8 +271,8 @@ fn check_journal(record: &LaunchRecord, path: &Path, verification: &mut Verifica
     verification.skipped.extend(contents.warnings);
     let recorded = &record.predicate.journal;
     let events = &contents.events;
-    // The record covers the journal as it was at export time; later events may follow, so the
-    // recorded head must be the event at the recorded length.
+    // The record covers the journal as it was at export time, and later events may follow. So
+    // the event at the recorded length must have the recorded head hash.
     let length = events.len() as u64;
     let head_at_recorded_length = match recorded.length {
         0 => Some(GENESIS_HASH),

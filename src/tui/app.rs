@@ -608,8 +608,15 @@ impl App {
         let Some(id) = self.selected_id() else {
             return Vec::new();
         };
-        let is_manual = self.checklist().item(&id).is_some_and(Item::is_manual);
-        if is_manual {
+        let item = self.checklist().item(&id);
+        let has_request = item.is_some_and(|item| item.manual_request().is_some());
+        if has_request {
+            self.status_line = Some(format!(
+                "`{id}` is a manual step with a request: press Enter, then r to send it"
+            ));
+            return Vec::new();
+        }
+        if item.is_some_and(Item::is_manual) {
             self.status_line = Some(format!(
                 "`{id}` is a manual step: press Space to tick it or x to mark it failed"
             ));

@@ -17,7 +17,7 @@ use crate::redact::Redactor;
 // without a message.
 pub const COPY_MAX_BYTES: usize = 8 * 1024;
 
-/// Why a request cannot be shown or copied as a `curl` command.
+/// Reasons a request cannot be shown or copied as a `curl` command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CurlError {
     /// The body is not UTF-8 text, so it cannot be written as a shell word.
@@ -78,8 +78,8 @@ pub fn curl_command(
         let text = std::str::from_utf8(body).map_err(|_| CurlError::BinaryBody)?;
         let has_type = parts.headers.iter().any(|(name, _)| name == CONTENT_TYPE);
         if !has_type {
-            // curl sends `application/x-www-form-urlencoded` with a body unless told otherwise,
-            // and golive sends no content type, so the header is removed.
+            // curl sends `application/x-www-form-urlencoded` with a body unless the command sets
+            // a content type, and golive sends none, so the header is removed.
             words.push("-H".into());
             words.push(quote_literal("Content-Type:"));
         }
@@ -93,7 +93,7 @@ pub fn curl_command(
     Ok(command)
 }
 
-/// Returns the OSC 52 escape sequence that asks the terminal to put `text` on the clipboard.
+/// Returns the OSC 52 escape sequence that makes the terminal put `text` on its clipboard.
 pub fn osc52(text: &str) -> String {
     let encoded = base64::engine::general_purpose::STANDARD.encode(text);
     format!("\x1b]52;c;{encoded}\x07")

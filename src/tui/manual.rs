@@ -22,7 +22,7 @@ pub struct ManualRunResult {
     pub elapsed_ms: u64,
 }
 
-/// Why a manual item's request was not sent.
+/// Reasons a manual item's request was not sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManualRunError {
     #[error("no item with id `{0}`")]

@@ -176,7 +176,7 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<ExitReason> {
     Ok(reason)
 }
 
-/// What the event loop hands to [`carry_out`] besides the state.
+/// Channels and settings that [`carry_out`] uses besides the state.
 struct Helpers<'a> {
     engine: &'a Engine,
     satisfied: &'a watch::Sender<BTreeSet<String>>,

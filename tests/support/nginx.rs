@@ -1,5 +1,5 @@
 //! A real nginx on 127.0.0.1 for tests, run as a child process from a temporary prefix that
-//! holds its configuration, pid file, logs and temporary paths.
+//! contains its configuration, pid file, logs and temporary paths.
 //!
 //! The binary is `$GOLIVE_TEST_NGINX` when set, else `/usr/sbin/nginx` (Debian's `nginx`
 //! package), else `nginx` on `PATH`. Dropping the server kills the child.
@@ -31,7 +31,7 @@ pub enum NginxSite {
     /// CORS that copies `Origin` into `Access-Control-Allow-Origin` with credentials.
     ReflectingCors,
     /// `limit_req` at one request a minute with a burst of 4, 429 with `Retry-After`, serving
-    /// a static file because `return` would answer before `limit_req` runs.
+    /// a static file because `return` responds before `limit_req` runs.
     RateLimited,
     /// `limit_req` like [`NginxSite::RateLimited`], but the 429 carries no rate-limit header.
     RateLimitedSilently,
@@ -106,7 +106,7 @@ impl NginxServer {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let config = config_text(prefix.path(), addr, site);
         fs::write(prefix.path().join("nginx.conf"), config).expect("nginx.conf written");
-        // `return` answers before `limit_req` runs, so rate-limited sites serve this file.
+        // `return` responds before `limit_req` runs, so rate-limited sites serve this file.
         fs::create_dir(prefix.path().join("html")).expect("html directory created");
         fs::write(prefix.path().join("html/index.html"), "ok\n").expect("index.html written");
         let error_log = prefix.path().join("error.log");

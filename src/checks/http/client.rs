@@ -136,7 +136,7 @@ impl Exchange {
 /// `ctx.timeout`.
 ///
 /// A request that gets no complete response returns an [`Outcome::Error`] probe whose summary
-/// says why in plain words, with the request, whatever of the response arrived and the error
+/// explains why in plain words, with the request, whatever of the response arrived and the error
 /// detail in its evidence, secrets masked.
 pub async fn exchange(ctx: &ProbeContext, parts: &RequestParts) -> Result<Exchange, Probe> {
     let url = HttpUrl(parts.url.clone());

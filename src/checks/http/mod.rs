@@ -14,7 +14,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json_path::JsonPath;
 
-use super::{Assertion, Probe, ProbeContext};
+use super::{Assertion, Probe, ProbeContext, leak};
 use crate::duration::format_duration;
 use crate::redact::Redactor;
 use crate::sanitize::terminal_safe;
@@ -109,6 +109,10 @@ pub struct HttpExpect {
     pub headers_absent: Vec<HeaderNameSetting>,
     #[serde(default)]
     pub headers_equal: HeaderList,
+    /// Whether the response may show a stack trace, database error or internal path, as
+    /// [`leak::scan`] finds them; `None` leaves it unchecked.
+    #[serde(default)]
+    pub error_leak: Option<bool>,
 }
 
 /// One `expect.json` entry: a JSON path and the value expected there.
@@ -305,6 +309,9 @@ impl HttpCheck {
                 passed,
             });
         }
+        if let Some(allowed) = expect.error_leak {
+            assertions.push(leak_assertion(read, allowed, redactor));
+        }
         assertions
     }
 
@@ -364,6 +371,10 @@ impl HttpCheck {
             let shown = shown_header_value(name.as_str(), value.as_bytes(), redactor);
             lines.push((format!("expect header {name}"), shown));
         }
+        if let Some(allowed) = expect.error_leak {
+            let shown = if allowed { "allowed" } else { "none" };
+            lines.push(("expect error leak".into(), shown.into()));
+        }
         lines
     }
 }
@@ -412,6 +423,22 @@ fn json_assertion(
         expected,
         actual,
         passed,
+    }
+}
+
+/// Builds the `error leak` assertion. With `allowed = false` a leak fails it; with `true` the
+/// response must leak, which lets a checklist confirm that a known-bad route is detected.
+fn leak_assertion(read: &Exchange, allowed: bool, redactor: &Redactor) -> Assertion {
+    let leaks = leak::scan(&read.body, &read.headers, redactor);
+    if !allowed {
+        return leak::assertion(&leaks);
+    }
+    let found = leaks.first().map(ToString::to_string);
+    Assertion {
+        subject: "error leak".into(),
+        expected: "a stack trace, database error or internal path".into(),
+        actual: found.clone().unwrap_or_else(|| "none found".into()),
+        passed: found.is_some(),
     }
 }
 

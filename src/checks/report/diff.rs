@@ -14,8 +14,8 @@ use super::model::{Finding, Severity};
 pub const MAX_LISTED_PER_SEVERITY: usize = 50;
 
 fn key_hash(finding: &Finding) -> u64 {
-    // NOTE: two distinct keys with the same 64-bit hash would be taken as one finding; with a
-    // million keys the chance is about 3 in 100 million.
+    // NOTE: two distinct keys with the same 64-bit hash would be taken as one finding. With a
+    // million keys, the chance of that is about 3 in 100 million (the birthday bound).
     let mut hasher = DefaultHasher::new();
     finding.rule_id.hash(&mut hasher);
     finding.location.hash(&mut hasher);
@@ -101,7 +101,7 @@ impl Diff {
         }
     }
 
-    /// Whether any baseline finding is fixed, so a second pass over the baseline can list them.
+    /// Returns whether any baseline finding is fixed, so a second pass over the baseline can list them.
     pub fn has_fixed(&self) -> bool {
         self.fixed.iter().any(|count| *count > 0)
     }

@@ -237,7 +237,7 @@ fn counts_table(analysis: &Analysis, max: &MaxCounts) -> EvidenceTable {
     }
 }
 
-/// One line such as `critical 0 | high ██ 2 | medium █████ 5 | low 1 | info 0`, bars scaled
+/// Formats one line such as `critical 0 | high ██ 2 | medium █████ 5 | low 1 | info 0`, bars scaled
 /// to the largest count.
 fn counts_bar(analysis: &Analysis) -> String {
     let counts = &analysis.tally.counts;

@@ -282,7 +282,7 @@ impl ReportCheck {
         evidence::evaluate(self, analysis, now, redactor)
     }
 
-    /// The settings as label/value lines for the detail pane.
+    /// Returns the settings as label/value lines for the detail pane.
     pub fn describe(&self, redactor: &Redactor) -> Vec<(String, String)> {
         let mut lines = vec![("path".to_string(), redactor.redact(&self.path))];
         if let Some(format) = self.format {

@@ -76,7 +76,7 @@ pub enum Format {
 }
 
 impl Format {
-    /// The name used in settings, such as `nuclei-jsonl`.
+    /// Returns the name used in settings, such as `nuclei-jsonl`.
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Zap => "zap",
@@ -86,7 +86,7 @@ impl Format {
         }
     }
 
-    /// A description for messages, such as "a ZAP JSON report".
+    /// Returns a description for messages, such as "a ZAP traditional JSON report".
     pub fn describe(self) -> &'static str {
         match self {
             Format::Zap => "a ZAP traditional JSON report",
@@ -111,7 +111,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// The key that identifies the finding across scans: `rule@location`.
+    /// Returns the key that identifies the finding across scans: `rule@location`.
     pub fn key(&self) -> String {
         format!("{}@{}", self.rule_id, self.location)
     }
@@ -180,7 +180,7 @@ pub enum ReportError {
     Cancelled { path: PathBuf },
 }
 
-/// What a parser learnt about a report besides its findings.
+/// Metadata a parser collects from a report besides its findings.
 #[derive(Debug, Clone, Default)]
 pub struct ReportMeta {
     pub format: Option<Format>,

@@ -2,7 +2,8 @@
 //! an array of the same objects.
 //!
 //! A malformed line in the middle of a JSON Lines file is a warning: it is skipped, counted
-//! and named by its line number in the evidence, and the summary says so. A last line that is
+//! and named by its line number in the evidence, and the check's summary line gives the
+//! count. A last line that is
 //! not valid JSON and has no newline after it is a truncated file, which is an error.
 
 use std::fmt;
@@ -38,14 +39,14 @@ struct NucleiInfo {
     severity: Option<String>,
 }
 
-/// Sends one Nuclei result on as a finding. `position` names it in warnings, such as
-/// "line 7" or "element 3".
-pub(crate) fn accept(ctx: &mut ParseContext<'_>, result: NucleiResult, position: &str) {
+/// Sends one Nuclei result on as a finding, and returns whether it was one. `position` names
+/// it in warnings, such as "line 7" or "element 3".
+pub(crate) fn accept(ctx: &mut ParseContext<'_>, result: NucleiResult, position: &str) -> bool {
     let Some(template_id) = result.template_id else {
         ctx.meta.warn(format!(
             "{position}: no `template-id`; skipped as not a Nuclei result"
         ));
-        return;
+        return false;
     };
     let severity = match result.info.severity.as_deref().map(str::to_ascii_lowercase) {
         Some(name) => match name.as_str() {
@@ -94,6 +95,7 @@ pub(crate) fn accept(ctx: &mut ParseContext<'_>, result: NucleiResult, position:
         severity,
         location,
     });
+    true
 }
 
 /// One line of a JSON Lines file, without its line break.
@@ -157,33 +159,60 @@ pub(crate) fn parse_lines(
     let mut buf = Vec::new();
     let mut offset = 0u64;
     let mut number = 0u64;
+    let mut non_empty = 0u64;
+    let mut accepted = 0u64;
     loop {
         let line = read_line(reader, &mut buf, &mut offset)
             .map_err(|err| super::model::io_error(path, err, &ctx.cancel))?;
         let Some(line) = line else {
-            return Ok(());
+            break;
         };
         number += 1;
         let text = buf.trim_ascii();
         if text.is_empty() {
             continue;
         }
+        non_empty += 1;
         if line.too_long {
             malformed(ctx, number, format!("longer than {MAX_LINE_BYTES} bytes"));
             continue;
         }
         match serde_json::from_slice::<NucleiResult>(text) {
-            Ok(result) => accept(ctx, result, &format!("line {number}")),
+            Ok(result) => {
+                if accept(ctx, result, &format!("line {number}")) {
+                    accepted += 1;
+                }
+            }
             Err(err) if !line.terminated => {
                 return Err(ReportError::TruncatedLine {
                     path: path.to_path_buf(),
                     line: number,
                     byte: line.start,
-                    message: err.to_string(),
+                    message: line_error(&err),
                 });
             }
-            Err(err) => malformed(ctx, number, err.to_string()),
+            Err(err) => malformed(ctx, number, line_error(&err)),
         }
+    }
+    // Skipping bad lines is meant for damage inside a real report, so a file without a single
+    // valid result is not a Nuclei report.
+    if non_empty > 0 && accepted == 0 {
+        return Err(ReportError::Unrecognised {
+            path: path.to_path_buf(),
+            reason: format!("none of its {non_empty} non-empty lines is a Nuclei result object"),
+        });
+    }
+    Ok(())
+}
+
+/// Returns the error's message with its column in the line, because serde_json's line number
+/// is always 1 for a single line.
+fn line_error(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    match text.strip_suffix(&suffix) {
+        Some(message) => format!("{message} at column {}", err.column()),
+        None => text,
     }
 }
 

@@ -82,9 +82,9 @@ pub fn read_report(
     Ok(meta)
 }
 
-/// Looks at the start of the file: returns `Some(NucleiJsonl)` when one of its first lines is
-/// a complete Nuclei result object, `None` for a JSON document, and an error for an empty file
-/// or one that is not JSON at all.
+/// Detects the format from the start of the file. Returns `Some(NucleiJsonl)` when one of its
+/// first lines is a complete Nuclei result object and `None` for one JSON document. Returns an
+/// error for an empty file or one that is not JSON at all.
 fn sniff(path: &Path, file: &mut File) -> Result<Option<Format>, ReportError> {
     let mut prefix = Vec::with_capacity(8 * 1024);
     file.by_ref()
@@ -119,7 +119,7 @@ fn sniff(path: &Path, file: &mut File) -> Result<Option<Format>, ReportError> {
     }
 }
 
-/// Whether one of the first five non-empty lines is a whole JSON object with a `template-id`.
+/// Returns whether one of the first five non-empty lines is a whole JSON object with a `template-id`.
 fn looks_like_json_lines(prefix: &[u8], whole_file: bool) -> bool {
     let mut lines: Vec<&[u8]> = prefix.split(|&b| b == b'\n').collect();
     // The last piece may be cut by the prefix limit, unless the prefix is the whole file.
@@ -208,7 +208,7 @@ fn json_error(
     }
 }
 
-/// The error's message without serde_json's " at line L column C" suffix, which the report
+/// Returns the error's message without serde_json's " at line L column C" suffix, which the report
 /// errors state themselves.
 fn message_of(err: &serde_json::Error) -> String {
     let text = err.to_string();

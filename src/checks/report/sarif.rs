@@ -118,7 +118,7 @@ struct Invocation {
     end_time_utc: Option<String>,
 }
 
-/// What a result needs from its rule.
+/// The parts of a rule that its results need.
 struct RuleInfo {
     id: String,
     title: Option<String>,

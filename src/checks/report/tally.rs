@@ -89,7 +89,7 @@ impl Waivers {
         waivers
     }
 
-    /// Whether the finding is waived, counting the match.
+    /// Returns whether the finding is waived, and counts the match.
     pub fn check(&mut self, finding: &Finding) -> bool {
         if self.matches.is_empty() {
             return false;

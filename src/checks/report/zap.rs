@@ -165,7 +165,7 @@ struct AlertHeader {
 }
 
 impl AlertHeader {
-    /// Whether every field that instances need has been read, so they can be sent on as they
+    /// Returns whether every field that instances need has been read, so they can be sent on as they
     /// stream past. ZAP writes these fields before `instances`.
     fn is_complete(&self) -> bool {
         (self.plugin_id.is_some() || self.alert_ref.is_some())

@@ -12,7 +12,7 @@ const MAX_NAME_CHARS: usize = 200;
 const MAX_NAMES: usize = 20;
 const SECONDS_PER_DAY: i64 = 86_400;
 
-/// What the evidence shows of one certificate. All text is terminal-safe.
+/// Evidence fields of one certificate. All text is terminal-safe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateInfo {
     pub subject: String,
@@ -86,17 +86,17 @@ impl CertificateInfo {
         (self.not_after - now) / SECONDS_PER_DAY
     }
 
-    /// Whether the validity period ended before `now`.
+    /// Returns whether the validity period ended before `now`.
     pub fn is_expired(&self, now: i64) -> bool {
         self.not_after < now
     }
 
-    /// The end of the validity period as `2026-12-01 00:00 UTC`.
+    /// Formats the end of the validity period as `2026-12-01 00:00 UTC`.
     pub fn not_after_text(&self) -> String {
         format_time(self.not_after, "%Y-%m-%d %H:%M UTC")
     }
 
-    /// The names the certificate is for: its subject alternative names, or its subject.
+    /// Lists the names the certificate is for: its subject alternative names, or its subject.
     pub fn names_text(&self) -> String {
         if self.names.is_empty() {
             self.subject.clone()
@@ -152,6 +152,13 @@ pub fn explain_rejection(
              chain to a trusted CA",
             leaf.issuer
         ),
+        // webpki's own errors arrive boxed in `Other`, and only their debug text names them.
+        CertificateError::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+            format!(
+                "certificate is a CA certificate ({}), not a server certificate",
+                leaf.subject
+            )
+        }
         other => format!("certificate is invalid: {other:?}"),
     }
 }

@@ -2,7 +2,7 @@
 //! implements neither TLS 1.0 nor TLS 1.1, and offers only AEAD suites at TLS 1.2, so these
 //! probes tell whether a server would negotiate a version with any common client.
 //!
-//! The probe sends one ClientHello record and reads the first record of the answer: a
+//! The probe sends one ClientHello record and reads the first record of the response: a
 //! ServerHello naming the offered version means the version is accepted, while an alert, a
 //! closed connection or a ServerHello with another version means it is refused.
 
@@ -36,7 +36,7 @@ const DOWNGRADE_SENTINEL_TLS11: [u8; 8] = *b"DOWNGRD\x00";
 const DOWNGRADE_SENTINEL_TLS12: [u8; 8] = *b"DOWNGRD\x01";
 
 /// CBC suites that OpenSSL offers at TLS 1.0 and 1.1, strongest first, with their IANA names.
-// NOTE: a server that allows TLS 1.0 or 1.1 only with other suites (RC4, CAMELLIA, PSK) answers
+// NOTE: a server that allows TLS 1.0 or 1.1 only with other suites (RC4, CAMELLIA, PSK) responds
 // with handshake_failure, so the probe reports the version as refused.
 const LEGACY_SUITES: &[(u16, &str)] = &[
     (0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"),
@@ -88,7 +88,7 @@ const SIGNATURE_SCHEMES: &[u16] = &[
 
 /// The first record a server sent after the ClientHello, as far as the probe reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HelloAnswer {
+pub enum HelloResponse {
     ServerHello {
         /// `server_version` of the ServerHello.
         version: u16,
@@ -104,16 +104,18 @@ pub enum HelloAnswer {
     Closed,
 }
 
-/// Errors of an answer that is not TLS or not a well-formed first record.
+/// Errors of a response that is not TLS or not a well-formed first record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AnswerError {
-    #[error("the answer is not TLS: its first byte is 0x{0:02x}, not a handshake or alert record")]
+pub enum ResponseError {
+    #[error(
+        "the response is not TLS: its first byte is 0x{0:02x}, not a handshake or alert record"
+    )]
     NotTls(u8),
-    #[error("the answer's first record is {0} bytes long, above the TLS maximum of 18432")]
+    #[error("the response's first record is {0} bytes long, above the TLS maximum of 18432")]
     RecordTooLong(usize),
-    #[error("the answer's first record is a handshake message of type {0}, not a ServerHello")]
+    #[error("the response's first record is a handshake message of type {0}, not a ServerHello")]
     UnexpectedHandshake(u8),
-    #[error("the answer's ServerHello is truncated or malformed")]
+    #[error("the response's ServerHello is truncated or malformed")]
     Malformed,
 }
 
@@ -220,53 +222,53 @@ fn put_u24(out: &mut Vec<u8>, value: usize) {
     out.extend_from_slice(&bytes[1..]);
 }
 
-/// Parses the first record of a server's answer: its 5-byte header and its body.
-pub fn parse_answer(content_type: u8, body: &[u8]) -> Result<HelloAnswer, AnswerError> {
+/// Parses the first record of a server's response: its 5-byte header and its body.
+pub fn parse_response(content_type: u8, body: &[u8]) -> Result<HelloResponse, ResponseError> {
     match content_type {
         // Alert: AlertLevel (1), AlertDescription (1) (RFC 2246 §7.2).
         CONTENT_ALERT => match body {
-            [_level, description, ..] => Ok(HelloAnswer::Alert {
+            [_level, description, ..] => Ok(HelloResponse::Alert {
                 description: *description,
             }),
-            _ => Err(AnswerError::Malformed),
+            _ => Err(ResponseError::Malformed),
         },
         CONTENT_HANDSHAKE => parse_server_hello(body),
-        other => Err(AnswerError::NotTls(other)),
+        other => Err(ResponseError::NotTls(other)),
     }
 }
 
 /// Parses a ServerHello (RFC 2246 §7.4.1.3): handshake type (1), length (3), server_version
 /// (2), random (32), session_id with a 1-byte length, cipher_suite (2), then fields the probe
 /// does not need.
-fn parse_server_hello(body: &[u8]) -> Result<HelloAnswer, AnswerError> {
-    let (&msg_type, rest) = body.split_first().ok_or(AnswerError::Malformed)?;
+fn parse_server_hello(body: &[u8]) -> Result<HelloResponse, ResponseError> {
+    let (&msg_type, rest) = body.split_first().ok_or(ResponseError::Malformed)?;
     if msg_type != HANDSHAKE_SERVER_HELLO {
-        return Err(AnswerError::UnexpectedHandshake(msg_type));
+        return Err(ResponseError::UnexpectedHandshake(msg_type));
     }
-    let hello = rest.get(3..).ok_or(AnswerError::Malformed)?;
+    let hello = rest.get(3..).ok_or(ResponseError::Malformed)?;
     let version = read_u16(hello, 0)?;
-    let random = hello.get(2..34).ok_or(AnswerError::Malformed)?;
-    let session_id_len = usize::from(*hello.get(34).ok_or(AnswerError::Malformed)?);
+    let random = hello.get(2..34).ok_or(ResponseError::Malformed)?;
+    let session_id_len = usize::from(*hello.get(34).ok_or(ResponseError::Malformed)?);
     if session_id_len > 32 {
-        return Err(AnswerError::Malformed);
+        return Err(ResponseError::Malformed);
     }
     let cipher_suite = read_u16(hello, 35 + session_id_len)?;
     let tail = &random[24..];
-    Ok(HelloAnswer::ServerHello {
+    Ok(HelloResponse::ServerHello {
         version,
         cipher_suite,
         downgrade_sentinel: tail == DOWNGRADE_SENTINEL_TLS11 || tail == DOWNGRADE_SENTINEL_TLS12,
     })
 }
 
-fn read_u16(bytes: &[u8], at: usize) -> Result<u16, AnswerError> {
+fn read_u16(bytes: &[u8], at: usize) -> Result<u16, ResponseError> {
     match bytes.get(at..at + 2) {
         Some(&[high, low]) => Ok(u16::from_be_bytes([high, low])),
-        _ => Err(AnswerError::Malformed),
+        _ => Err(ResponseError::Malformed),
     }
 }
 
-/// Sends a ClientHello that offers `version` and reads the first record of the answer, giving
+/// Sends a ClientHello that offers `version` and reads the first record of the response, giving
 /// up at `deadline`.
 pub async fn probe_version(
     address: SocketAddr,
@@ -282,17 +284,17 @@ pub async fn probe_version(
         .secure_random
         .fill(&mut random);
     let hello = build_client_hello(version, server_name, random);
-    let answer = timeout_at(deadline, exchange(&mut stream, &hello))
+    let response = timeout_at(deadline, exchange(&mut stream, &hello))
         .await
         .map_err(|_| ProbeFailure::TimedOut)??;
-    Ok(verdict(version, answer))
+    Ok(verdict(version, response))
 }
 
-async fn exchange(stream: &mut TcpStream, hello: &[u8]) -> Result<HelloAnswer, ProbeFailure> {
+async fn exchange(stream: &mut TcpStream, hello: &[u8]) -> Result<HelloResponse, ProbeFailure> {
     if let Err(err) = stream.write_all(hello).await {
         // A server may close the connection as soon as it reads a hello it rejects.
         return if is_closed(&err) {
-            Ok(HelloAnswer::Closed)
+            Ok(HelloResponse::Closed)
         } else {
             Err(ProbeFailure::Io(err))
         };
@@ -300,24 +302,24 @@ async fn exchange(stream: &mut TcpStream, hello: &[u8]) -> Result<HelloAnswer, P
     let mut header = [0u8; RECORD_HEADER_LEN];
     if let Err(err) = stream.read_exact(&mut header).await {
         return if is_closed(&err) {
-            Ok(HelloAnswer::Closed)
+            Ok(HelloResponse::Closed)
         } else {
             Err(ProbeFailure::Io(err))
         };
     }
     let length = usize::from(u16::from_be_bytes([header[3], header[4]]));
     if header[0] != CONTENT_ALERT && header[0] != CONTENT_HANDSHAKE {
-        return Err(AnswerError::NotTls(header[0]).into());
+        return Err(ResponseError::NotTls(header[0]).into());
     }
     if length > MAX_RECORD_LEN {
-        return Err(AnswerError::RecordTooLong(length).into());
+        return Err(ResponseError::RecordTooLong(length).into());
     }
     let mut body = vec![0u8; length];
     stream
         .read_exact(&mut body)
         .await
         .map_err(ProbeFailure::Io)?;
-    Ok(parse_answer(header[0], &body)?)
+    Ok(parse_response(header[0], &body)?)
 }
 
 fn is_closed(err: &std::io::Error) -> bool {
@@ -332,9 +334,9 @@ fn is_closed(err: &std::io::Error) -> bool {
 }
 
 /// Decides whether the server accepted the offered version from its first record.
-pub fn verdict(offered: u16, answer: HelloAnswer) -> VersionVerdict {
-    match answer {
-        HelloAnswer::ServerHello {
+pub fn verdict(offered: u16, response: HelloResponse) -> VersionVerdict {
+    match response {
+        HelloResponse::ServerHello {
             version,
             cipher_suite,
             downgrade_sentinel,
@@ -345,19 +347,21 @@ pub fn verdict(offered: u16, answer: HelloAnswer) -> VersionVerdict {
             }
             VersionVerdict::Accepted { detail }
         }
-        HelloAnswer::ServerHello { version, .. } if version > offered => VersionVerdict::Refused {
-            reason: format!(
-                "the server answered with {}, above the offered maximum",
-                version_name(version)
-            ),
+        HelloResponse::ServerHello { version, .. } if version > offered => {
+            VersionVerdict::Refused {
+                reason: format!(
+                    "the server responded with {}, above the offered maximum",
+                    version_name(version)
+                ),
+            }
+        }
+        HelloResponse::ServerHello { version, .. } => VersionVerdict::Refused {
+            reason: format!("the server responded with {}", version_name(version)),
         },
-        HelloAnswer::ServerHello { version, .. } => VersionVerdict::Refused {
-            reason: format!("the server answered with {}", version_name(version)),
-        },
-        HelloAnswer::Alert { description } => VersionVerdict::Refused {
+        HelloResponse::Alert { description } => VersionVerdict::Refused {
             reason: format!("alert {}", alert_name(description)),
         },
-        HelloAnswer::Closed => VersionVerdict::Refused {
+        HelloResponse::Closed => VersionVerdict::Refused {
             reason: "the server closed the connection".into(),
         },
     }
@@ -431,33 +435,33 @@ mod tests {
 
     #[test]
     fn server_hello_with_offered_version_accepts() {
-        let answer = parse_answer(CONTENT_HANDSHAKE, &server_hello(0x0302, [0; 8]));
-        let verdict = verdict(0x0302, answer.expect("well-formed ServerHello"));
+        let response = parse_response(CONTENT_HANDSHAKE, &server_hello(0x0302, [0; 8]));
+        let verdict = verdict(0x0302, response.expect("well-formed ServerHello"));
         assert!(matches!(verdict, VersionVerdict::Accepted { .. }));
     }
 
     #[test]
     fn server_hello_with_higher_version_refuses() {
-        let answer = parse_answer(CONTENT_HANDSHAKE, &server_hello(0x0303, [0; 8]));
-        let verdict = verdict(0x0302, answer.expect("well-formed ServerHello"));
+        let response = parse_response(CONTENT_HANDSHAKE, &server_hello(0x0303, [0; 8]));
+        let verdict = verdict(0x0302, response.expect("well-formed ServerHello"));
         assert!(matches!(verdict, VersionVerdict::Refused { .. }));
     }
 
     #[test]
     fn server_hello_reports_downgrade_sentinel() {
-        let answer = parse_answer(CONTENT_HANDSHAKE, &server_hello(0x0302, *b"DOWNGRD\x00"));
-        let expected = HelloAnswer::ServerHello {
+        let response = parse_response(CONTENT_HANDSHAKE, &server_hello(0x0302, *b"DOWNGRD\x00"));
+        let expected = HelloResponse::ServerHello {
             version: 0x0302,
             cipher_suite: 0xc014,
             downgrade_sentinel: true,
         };
-        assert_eq!(answer, Ok(expected));
+        assert_eq!(response, Ok(expected));
     }
 
     #[test]
     fn alert_refuses_with_name() {
-        let answer = parse_answer(CONTENT_ALERT, &[2, 70]).expect("well-formed alert");
-        let verdict = verdict(0x0301, answer);
+        let response = parse_response(CONTENT_ALERT, &[2, 70]).expect("well-formed alert");
+        let verdict = verdict(0x0301, response);
         let expected = VersionVerdict::Refused {
             reason: "alert protocol_version".into(),
         };
@@ -467,13 +471,13 @@ mod tests {
     #[test]
     fn truncated_server_hello_is_malformed() {
         let hello = server_hello(0x0302, [0; 8]);
-        let answer = parse_answer(CONTENT_HANDSHAKE, &hello[..20]);
-        assert_eq!(answer, Err(AnswerError::Malformed));
+        let response = parse_response(CONTENT_HANDSHAKE, &hello[..20]);
+        assert_eq!(response, Err(ResponseError::Malformed));
     }
 
     #[test]
     fn other_content_type_is_not_tls() {
-        let answer = parse_answer(b'H', b"TTP/1.1 400");
-        assert_eq!(answer, Err(AnswerError::NotTls(b'H')));
+        let response = parse_response(b'H', b"TTP/1.1 400");
+        assert_eq!(response, Err(ResponseError::NotTls(b'H')));
     }
 }

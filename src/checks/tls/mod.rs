@@ -36,12 +36,78 @@ pub const EXPECT_KEYS: &[&str] = &["min", "refuse", "accept", "min_days_left", "
 /// Maximum size of a `ca_file` bundle.
 const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// What the probes found: one verdict per version and the chain of the first completed
+/// Results of the probes: one verdict per version and the chain of the first completed
 /// rustls handshake.
 struct Findings {
     verdicts: Vec<(TlsVersion, VersionVerdict)>,
     /// The TLS 1.3 handshake if it completed, else the TLS 1.2 one.
     chain: Option<Handshake>,
+}
+
+/// Assertions being gathered, with a one-line summary of each missed one.
+struct Judgement {
+    evidence: Evidence,
+    failures: Vec<String>,
+}
+
+impl Judgement {
+    /// Adds an assertion, and `failure` as its summary when it missed.
+    fn record(&mut self, assertion: Assertion, failure: String) {
+        if !assertion.passed {
+            self.failures.push(failure);
+        }
+        self.evidence.assertions.push(assertion);
+    }
+
+    fn check_days_left(&mut self, leaf: Option<&CertificateInfo>, min_days: u32, now: i64) {
+        let expected = format!("at least {min_days}");
+        let subject = "certificate days left".to_string();
+        let Some(leaf) = leaf else {
+            let assertion = Assertion {
+                subject,
+                expected,
+                actual: "unknown: certificate not read".into(),
+                passed: false,
+            };
+            self.record(
+                assertion,
+                "certificate not read, so its days left are unknown".into(),
+            );
+            return;
+        };
+        let days = leaf.days_left(now);
+        let failure = if leaf.is_expired(now) {
+            format!(
+                "certificate {}, expected at least {min_days} days left",
+                certificate::expired_text(leaf, now)
+            )
+        } else {
+            format!(
+                "certificate has {days} days left (not after {}), expected at least {min_days}",
+                leaf.not_after_text()
+            )
+        };
+        let assertion = Assertion {
+            subject,
+            expected,
+            actual: format!("{days} (not after {})", leaf.not_after_text()),
+            passed: days >= i64::from(min_days),
+        };
+        self.record(assertion, failure);
+    }
+
+    /// Builds the outcome: a fail names the first missed expectation and counts the others.
+    fn into_probe(self) -> Probe {
+        let mut probe = Probe::from_assertions(self.evidence);
+        if let Some(first) = self.failures.first() {
+            probe.summary = match self.failures.len() {
+                1 => first.clone(),
+                2 => format!("{first}; 1 more expectation missed"),
+                count => format!("{first}; {} more expectations missed", count - 1),
+            };
+        }
+        probe
+    }
 }
 
 impl TlsCheck {
@@ -171,31 +237,35 @@ impl TlsCheck {
     }
 
     /// Turns the findings into evidence and an outcome.
-    fn judge(&self, findings: Findings, mut evidence: Evidence) -> Probe {
+    fn judge(&self, findings: Findings, evidence: Evidence) -> Probe {
         let now = jiff::Timestamp::now().as_second();
-        let mut failures: Vec<String> = Vec::new();
+        let mut judgement = Judgement {
+            evidence,
+            failures: Vec::new(),
+        };
 
-        evidence
+        judgement
+            .evidence
             .tables
             .push(self.versions_table(&findings.verdicts));
-        for (version, verdict) in &findings.verdicts {
+        for (version, result) in &findings.verdicts {
             let Some(expected) = self.expect.expected(*version) else {
                 continue;
             };
-            let passed = verdict.is_accepted() == expected;
-            if !passed {
-                failures.push(format!(
+            let accepted = result.is_accepted();
+            judgement.record(
+                Assertion {
+                    subject: version.name().to_string(),
+                    expected: accepted_text(expected).to_string(),
+                    actual: accepted_text(accepted).to_string(),
+                    passed: accepted == expected,
+                },
+                format!(
                     "{version} {}, expected {}",
-                    accepted_text(verdict.is_accepted()),
+                    accepted_text(accepted),
                     accepted_text(expected)
-                ));
-            }
-            evidence.assertions.push(Assertion {
-                subject: version.name().to_string(),
-                expected: accepted_text(expected).to_string(),
-                actual: accepted_text(verdict.is_accepted()).to_string(),
-                passed,
-            });
+                ),
+            );
         }
 
         let chain = match &findings.chain {
@@ -208,53 +278,19 @@ impl TlsCheck {
             }
         };
         match &chain {
-            Ok(chain) => evidence.tables.push(chain_table(chain, now)),
-            Err(reason) => evidence.notes.push(reason.clone()),
+            Ok(chain) => judgement.evidence.tables.push(chain_table(chain, now)),
+            Err(reason) => judgement.evidence.notes.push(reason.clone()),
         }
-        let leaf = chain.as_ref().ok().and_then(|chain| chain.first());
-
         if let Some(min_days) = self.expect.min_days_left {
-            let (actual, passed) = match leaf {
-                Some(leaf) => {
-                    let days = leaf.days_left(now);
-                    let passed = days >= i64::from(min_days);
-                    if !passed && leaf.is_expired(now) {
-                        failures.push(format!(
-                            "certificate {}, expected at least {min_days} days left",
-                            certificate::expired_text(leaf, now)
-                        ));
-                    } else if !passed {
-                        failures.push(format!(
-                            "certificate has {days} days left (not after {}), expected at \
-                             least {min_days}",
-                            leaf.not_after_text()
-                        ));
-                    }
-                    (
-                        format!("{days} (not after {})", leaf.not_after_text()),
-                        passed,
-                    )
-                }
-                None => {
-                    failures.push("certificate not read, so its days left are unknown".into());
-                    ("unknown: certificate not read".to_string(), false)
-                }
-            };
-            evidence.assertions.push(Assertion {
-                subject: "certificate days left".into(),
-                expected: format!("at least {min_days}"),
-                actual,
-                passed,
-            });
+            let leaf = chain.as_ref().ok().and_then(|chain| chain.first());
+            judgement.check_days_left(leaf, min_days, now);
         }
 
-        let validity = match (
-            &chain,
-            findings
-                .chain
-                .as_ref()
-                .and_then(|h| h.chain_verdict.as_ref()),
-        ) {
+        let chain_verdict = findings
+            .chain
+            .as_ref()
+            .and_then(|handshake| handshake.chain_verdict.as_ref());
+        let validity = match (&chain, chain_verdict) {
             (Ok(chain), Some(Err(error))) => Err(certificate::explain_rejection(
                 error, chain, &self.host, now,
             )),
@@ -262,37 +298,28 @@ impl TlsCheck {
             (Err(reason), _) => Err(reason.clone()),
             (Ok(_), None) => Err("the certificate was not verified".to_string()),
         };
-        match &validity {
-            Ok(()) => evidence
-                .notes
-                .push(format!("certificate chain is valid for {}", self.host)),
-            Err(reason) if !self.expect.valid_for_host => evidence.notes.push(reason.clone()),
-            Err(_) => {}
-        }
         if self.expect.valid_for_host {
-            if let Err(reason) = &validity {
-                failures.push(reason.clone());
-            }
-            evidence.assertions.push(Assertion {
-                subject: "certificate".into(),
-                expected: format!("valid for {}", self.host),
-                actual: match &validity {
-                    Ok(()) => "valid".into(),
-                    Err(reason) => reason.clone(),
+            judgement.record(
+                Assertion {
+                    subject: "certificate".into(),
+                    expected: format!("valid for {}", self.host),
+                    actual: match &validity {
+                        Ok(()) => "valid".into(),
+                        Err(reason) => reason.clone(),
+                    },
+                    passed: validity.is_ok(),
                 },
-                passed: validity.is_ok(),
-            });
-        }
-
-        let mut probe = Probe::from_assertions(evidence);
-        if let Some(first) = failures.first() {
-            probe.summary = match failures.len() {
-                1 => first.clone(),
-                2 => format!("{first}; 1 more expectation missed"),
-                count => format!("{first}; {} more expectations missed", count - 1),
+                validity.clone().err().unwrap_or_default(),
+            );
+        } else if chain.is_ok() {
+            // Without the expectation, webpki's verdict is still shown as a note.
+            let note = match &validity {
+                Ok(()) => format!("certificate chain is valid for {}", self.host),
+                Err(reason) => reason.clone(),
             };
+            judgement.evidence.notes.push(note);
         }
-        probe
+        judgement.into_probe()
     }
 
     fn versions_table(&self, verdicts: &[(TlsVersion, VersionVerdict)]) -> EvidenceTable {
@@ -324,7 +351,7 @@ impl TlsCheck {
         }
     }
 
-    /// The settings as label/value lines for the detail pane.
+    /// Returns the settings as label/value lines for the detail pane.
     pub fn describe(&self, redactor: &Redactor) -> Vec<(String, String)> {
         let mut lines = vec![
             ("host".to_string(), redactor.redact(&self.host)),
@@ -367,7 +394,7 @@ impl TlsCheck {
     }
 }
 
-/// The name to send in the server_name extension, which carries DNS names only.
+/// Returns the name to send in the server_name extension, which carries DNS names only.
 fn sni(host: &str) -> Option<&str> {
     match host.parse::<std::net::IpAddr>() {
         Ok(_) => None,

@@ -14,14 +14,14 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 use tokio_rustls::TlsConnector;
 
-use super::legacy::AnswerError;
+use super::legacy::ResponseError;
 
 /// Whether a server negotiated an offered protocol version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VersionVerdict {
     /// The server completed the hello at this version; `detail` names the cipher suite.
     Accepted { detail: String },
-    /// The server did not negotiate this version; `reason` says how it declined.
+    /// The server did not negotiate this version; `reason` describes how it declined.
     Refused { reason: String },
 }
 
@@ -46,7 +46,7 @@ pub enum ProbeFailure {
     #[error("connection failed: {0}")]
     Io(io::Error),
     #[error(transparent)]
-    Answer(#[from] AnswerError),
+    Answer(#[from] ResponseError),
 }
 
 /// Opens a TCP connection, giving up at `deadline`.

@@ -180,7 +180,7 @@ impl TlsVersion {
         TlsVersion::Tls13,
     ];
 
-    /// The version as written in a checklist, such as `1.2`.
+    /// Returns the version as written in a checklist, such as `1.2`.
     pub fn label(self) -> &'static str {
         match self {
             TlsVersion::Tls10 => "1.0",
@@ -190,7 +190,7 @@ impl TlsVersion {
         }
     }
 
-    /// The version's name, such as `TLS 1.2`.
+    /// Returns the version's name, such as `TLS 1.2`.
     pub fn name(self) -> &'static str {
         match self {
             TlsVersion::Tls10 => "TLS 1.0",
@@ -200,7 +200,7 @@ impl TlsVersion {
         }
     }
 
-    /// The version's ProtocolVersion value on the wire, such as 0x0303 for TLS 1.2.
+    /// Returns the version's ProtocolVersion value on the wire, such as 0x0303 for TLS 1.2.
     pub fn wire(self) -> u16 {
         match self {
             TlsVersion::Tls10 => 0x0301,

@@ -182,6 +182,7 @@ fn detail_lines(app: &App, item: &Item, state: Option<&ItemState>) -> Vec<Line<'
     match &item.body {
         ItemBody::Manual(manual) => {
             manual_lines(app, manual, state, &mut lines);
+            request_hint_lines(app, manual, &mut lines);
             note_lines(app, state, &mut lines);
         }
         ItemBody::Check(check) => {
@@ -219,6 +220,25 @@ pub(super) fn manual_lines(
                 safe_line(&mark.actor),
                 app.clock(mark.at)
             ),
+            app.theme.muted,
+        )));
+    }
+}
+
+/// Names a manual item's request and where to send it from.
+fn request_hint_lines(app: &App, manual: &ManualSteps, lines: &mut Vec<Line<'static>>) {
+    if let Some(request) = manual.request.as_ref() {
+        let sent = request
+            .spec
+            .describe(&app.checklist().redactor)
+            .into_iter()
+            .filter(|(label, _)| label == "method" || label == "url")
+            .map(|(_, value)| value)
+            .collect::<Vec<_>>()
+            .join(" ");
+        lines.push(label_value(app, "request", &sent));
+        lines.push(Line::from(Span::styled(
+            "  Enter opens the QA view, where r sends it and c copies it as curl",
             app.theme.muted,
         )));
     }
