@@ -1,13 +1,21 @@
 //! Session state: the fold of journal events and check results into each item's status, the
 //! counts and the go/no-go verdict. Front ends read it; nothing here touches a terminal.
+//!
+//! Waivers, sign-offs, the launch decision and drift after sign-off live in [`launch`].
+
+mod launch;
+
+pub use launch::{
+    Decision, DriftLine, MissingSignOff, SignOff, Waiver, WaiverRequest, WaiverSource,
+};
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::checklist::{Checklist, Item};
+use crate::checklist::{Checklist, Item, LaunchPolicy};
 use crate::checks::{CheckResult, Outcome};
 use crate::journal::{Event, EventKind};
 
@@ -15,7 +23,7 @@ use crate::journal::{Event, EventKind};
 pub const HISTORY_LEN: usize = 60;
 
 /// What an item looks like right now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Not run or not ticked yet.
@@ -34,6 +42,8 @@ pub enum Status {
     Done,
     /// A person marked a manual item failed.
     Failed,
+    /// The item is not satisfied, but a waiver that has not expired accepts the risk.
+    Waived,
 }
 
 impl Status {
@@ -48,6 +58,7 @@ impl Status {
             Status::Blocked => "blocked",
             Status::Done => "done",
             Status::Failed => "failed",
+            Status::Waived => "waived",
         }
     }
 
@@ -62,12 +73,20 @@ impl Status {
             Status::Blocked => "⊘",
             Status::Done => "☑",
             Status::Failed => "☒",
+            Status::Waived => "≈",
         }
     }
 
-    /// Whether the item counts as satisfied for dependencies and the verdict.
+    /// Whether the item is satisfied, so that items depending on it can run or be ticked. A
+    /// waived item is not: the waiver accepts the risk of that item alone.
     pub fn is_satisfied(self) -> bool {
         matches!(self, Status::Pass | Status::Done)
+    }
+
+    /// Whether the item counts toward GO: passed, done, or waived by a waiver that has not
+    /// expired.
+    pub fn counts_toward_go(self) -> bool {
+        matches!(self, Status::Pass | Status::Done | Status::Waived)
     }
 }
 
@@ -141,7 +160,7 @@ pub struct ManualRunRecord {
 }
 
 /// Number of items in each status.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub total: usize,
     pub pending: usize,
@@ -152,6 +171,8 @@ pub struct Counts {
     pub blocked: usize,
     pub done: usize,
     pub failed: usize,
+    #[serde(default)]
+    pub waived: usize,
 }
 
 /// One reason the verdict is NO-GO.
@@ -162,11 +183,11 @@ pub struct Blocker {
     pub status: Status,
 }
 
-/// The live go/no-go decision.
+/// The live go/no-go verdict over items: sign-offs are not part of it (see [`Decision`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
     pub go: bool,
-    /// Required items that are not satisfied, in checklist order.
+    /// Required items that are not passed, done or waived, in checklist order.
     pub blockers: Vec<Blocker>,
 }
 
@@ -182,6 +203,30 @@ pub enum ActionError {
         item: String,
         waiting_for: Vec<String>,
     },
+    #[error("waiver of `{0}` rejected: the approver must be another person than the requester")]
+    SelfApproval(String),
+    #[error("waiver of `{item}` rejected: {reason}")]
+    InvalidWaiver { item: String, reason: String },
+    #[error("`{0}` has no waiver to revoke")]
+    NotWaived(String),
+    #[error("no sign-off with id `{0}`")]
+    UnknownSignOff(String),
+    #[error("sign-off `{signoff}` was already given by {actor}")]
+    AlreadySigned { signoff: String, actor: String },
+    #[error("sign-off `{signoff}` needs the role `{expected}`, not `{stated}`")]
+    WrongRole {
+        signoff: String,
+        expected: String,
+        stated: String,
+    },
+    #[error(
+        "sign-off `{signoff}` must wait until phase {} is complete",
+        .phases.join(", ")
+    )]
+    PhasesIncomplete {
+        signoff: String,
+        phases: Vec<String>,
+    },
 }
 
 /// The state of a launch session over one checklist.
@@ -196,10 +241,26 @@ pub struct Session {
     /// change. Without it, each status query would walk dependency chains again, which grows
     /// exponentially on checklists where items depend on several earlier ones.
     settled: RefCell<Option<Vec<Status>>>,
+    /// The time that decides whether a waiver has expired.
+    now: jiff::Timestamp,
+    policy: Arc<LaunchPolicy>,
+    /// The waiver of each item, expired or not, until it is revoked.
+    waivers: HashMap<String, Waiver>,
+    /// Sign-offs given, in journal order.
+    sign_offs: Vec<SignOff>,
+    /// The latest status recorded by a drift event for each item, until the item counts
+    /// toward GO again.
+    drift_recorded: HashMap<String, Status>,
 }
 
 impl Session {
+    /// Starts a session with no sign-offs required and no waivers, at the current time.
     pub fn new(checklist: Arc<Checklist>) -> Self {
+        Session::with_policy(checklist, LaunchPolicy::default())
+    }
+
+    /// Starts a session with the sign-offs and waivers of `policy`, at the current time.
+    pub fn with_policy(checklist: Arc<Checklist>, policy: LaunchPolicy) -> Self {
         let states = checklist
             .items()
             .map(|item| (item.id.clone(), ItemState::default()))
@@ -216,12 +277,19 @@ impl Session {
                     .map(move |(item_index, item)| (item.id.clone(), (phase_index, item_index)))
             })
             .collect();
-        Session {
+        let mut session = Session {
             checklist,
             states,
             index,
             settled: RefCell::new(None),
-        }
+            now: jiff::Timestamp::now(),
+            policy: Arc::new(policy),
+            waivers: HashMap::new(),
+            sign_offs: Vec::new(),
+            drift_recorded: HashMap::new(),
+        };
+        session.add_policy_waivers();
+        session
     }
 
     /// Finds an item of the checklist by id.
@@ -243,6 +311,11 @@ impl Session {
         self.settled.replace(None);
         match &event.kind {
             EventKind::SessionStarted { .. } => {}
+            EventKind::Waived { .. }
+            | EventKind::WaiverRevoked { .. }
+            | EventKind::WaiverExpired { .. }
+            | EventKind::SignedOff { .. }
+            | EventKind::Drift { .. } => self.apply_launch_event(event),
             EventKind::Ticked { item } | EventKind::MarkedFailed { item } => {
                 let done = matches!(event.kind, EventKind::Ticked { .. });
                 if let Some(state) = self.states.get_mut(item) {
@@ -363,12 +436,13 @@ impl Session {
             .sum::<usize>()
             + item_index;
         let mut cache = self.settled.borrow_mut();
-        let statuses = cache.get_or_insert_with(|| self.compute_settled());
+        let statuses = cache.get_or_insert_with(|| self.compute_settled(self.now));
         statuses.get(flat).copied().unwrap_or(Status::Pending)
     }
 
-    /// Computes every item's settled status once, visiting each dependency once.
-    fn compute_settled(&self) -> Vec<Status> {
+    /// Computes every item's settled status once, visiting each dependency once. Waivers count
+    /// when they have not expired at `now`.
+    fn compute_settled(&self, now: jiff::Timestamp) -> Vec<Status> {
         let items: Vec<&Item> = self.checklist.items().collect();
         let positions: HashMap<&str, usize> = items
             .iter()
@@ -381,7 +455,19 @@ impl Session {
             self.visit_settled(position, &items, &positions, &mut memo, &mut visiting);
         }
         memo.into_iter()
-            .map(|status| status.unwrap_or(Status::Pending))
+            .zip(&items)
+            .map(|(status, item)| {
+                let status = status.unwrap_or(Status::Pending);
+                let waived = self
+                    .waivers
+                    .get(&item.id)
+                    .is_some_and(|waiver| waiver.is_active(now));
+                if waived && !status.is_satisfied() {
+                    Status::Waived
+                } else {
+                    status
+                }
+            })
             .collect()
     }
 
@@ -504,13 +590,15 @@ impl Session {
                 Status::Blocked => &mut counts.blocked,
                 Status::Done => &mut counts.done,
                 Status::Failed => &mut counts.failed,
+                Status::Waived => &mut counts.waived,
             };
             *slot += 1;
         }
         counts
     }
 
-    /// GO only when every required item is satisfied.
+    /// GO only when every required item is passed, done or waived. Sign-offs are not part of
+    /// it: [`Session::decision`] adds them.
     pub fn verdict(&self) -> Verdict {
         let blockers: Vec<Blocker> = self
             .checklist
@@ -518,7 +606,7 @@ impl Session {
             .filter(|item| item.required)
             .filter_map(|item| {
                 let status = self.settled_status(&item.id);
-                (!status.is_satisfied()).then(|| Blocker {
+                (!status.counts_toward_go()).then(|| Blocker {
                     item_id: item.id.clone(),
                     title: item.title.clone(),
                     status,

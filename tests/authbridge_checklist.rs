@@ -1,5 +1,5 @@
 //! The AuthBridge launch checklist in `checklists/` loads for both environments, keeps its phase
-//! order and key items, and points every http check at loopback once the hosts are overridden.
+//! order and key items, and points every check at loopback once the hosts are overridden.
 //! No check is run.
 
 use std::collections::{BTreeMap, HashSet};
@@ -154,7 +154,7 @@ fn loopback_overrides() -> BTreeMap<String, String> {
     ])
 }
 
-/// Returns the host of a URL, or the whole text when it is not a URL with a host.
+/// Returns the host of a URL, or an empty string when the URL has none.
 fn url_host(url: &reqwest::Url) -> String {
     url.host_str().unwrap_or("").to_string()
 }
@@ -194,7 +194,10 @@ fn connect_targets(checklist: &Checklist) -> Vec<(String, String, String)> {
             }
             CheckSpec::Rbac(rbac) => {
                 for action in &rbac.actions {
-                    add(&format!("actions.{}.url", action.name), url_host(&action.url.0));
+                    add(
+                        &format!("actions.{}.url", action.name),
+                        url_host(&action.url.0),
+                    );
                 }
             }
             CheckSpec::Input(input) => add("url", template_host(&input.url)),
@@ -324,7 +327,9 @@ fn key_items_exist_with_their_kind() {
         for (id, expected_kind) in KEY_ITEMS {
             let item = checklist.item(id);
             assert!(item.is_some(), "{environment}: item {id} is missing");
-            let kind = item.and_then(|item| item.check()).map(|check| check.spec.kind());
+            let kind = item
+                .and_then(|item| item.check())
+                .map(|check| check.spec.kind());
             assert_eq!(kind, expected_kind, "{environment}: kind of item {id}");
             let required = item.is_some_and(|item| item.required);
             assert!(required, "{environment}: item {id} is not required");

@@ -374,10 +374,11 @@ fn load_demo_checklist(base_url: &str) -> golive::checklist::Checklist {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("checklists/demo.toml");
     let text = std::fs::read_to_string(&path).expect("demo checklist is readable");
     let overrides = BTreeMap::from([("base_url".to_string(), base_url.to_string())]);
-    let env = |name: &str| match name {
-        demo::API_KEY_VAR => Some(DEMO_API_KEY.to_string()),
-        demo::ADMIN_TOKEN_VAR => Some(DEMO_ADMIN_TOKEN.to_string()),
-        _ => None,
+    let vars = demo::checklist_env();
+    let env = |name: &str| {
+        vars.iter()
+            .find(|(var, _)| *var == name)
+            .map(|(_, value)| value.clone())
     };
     let loaded = loader::load_str_with_env(
         &path,
@@ -397,19 +398,50 @@ fn load_demo_checklist(base_url: &str) -> golive::checklist::Checklist {
 fn demo_checklist_loads() {
     let checklist = load_demo_checklist("http://127.0.0.1:1");
     assert_eq!(checklist.environment, "demo");
-    assert_eq!(checklist.phases.len(), 3);
-    assert_eq!(checklist.items().count(), 13);
+    assert_eq!(checklist.phases.len(), 4);
+    assert_eq!(checklist.items().count(), 27);
     assert_eq!(checklist.items().filter(|item| item.is_manual()).count(), 3);
     let live = checklist
         .items()
         .filter_map(|item| item.check()?.interval)
         .count();
     assert_eq!(live, 6);
-    let secrets = format!("{DEMO_API_KEY} {DEMO_ADMIN_TOKEN}");
-    assert_eq!(
-        checklist.redactor.redact(&secrets),
-        format!("{MASK} {MASK}")
-    );
+    for (name, value) in demo::checklist_env() {
+        assert_eq!(checklist.redactor.redact(&value), MASK, "{name}");
+    }
+}
+
+/// Check kinds of the Security phase, each with the item that must pass and the one that must
+/// fail against the demo target.
+const SECURITY_PAIRS: [(&str, &str, &str); 7] = [
+    ("headers", "headers-secure", "headers-insecure"),
+    ("cors", "cors-secure", "cors-insecure"),
+    ("rate_limit", "rate-limit-secure", "rate-limit-insecure"),
+    ("auth", "auth-secure", "auth-insecure"),
+    ("rbac", "rbac-secure", "rbac-insecure"),
+    ("input", "input-secure", "input-insecure"),
+    ("http", "errors-secure", "errors-insecure"),
+];
+
+#[test]
+fn demo_security_phase_covers_kinds() {
+    let checklist = load_demo_checklist("http://127.0.0.1:1");
+    let phase = checklist.phases.iter().find(|phase| phase.id == "security");
+    assert!(phase.is_some(), "no security phase");
+    for (kind, secure, insecure) in SECURITY_PAIRS {
+        for id in [secure, insecure] {
+            let item_kind = checklist
+                .item(id)
+                .and_then(|item| item.check())
+                .map(|check| check.spec.kind());
+            assert_eq!(item_kind, Some(kind), "{id}");
+        }
+    }
+    let tls = checklist
+        .items()
+        .filter(|item| item.check().is_some_and(|check| check.spec.kind() == "tls"))
+        .count();
+    assert_eq!(tls, 0, "the demo target has no TLS server");
 }
 
 #[tokio::test]
@@ -440,6 +472,26 @@ async fn demo_checklist_outcomes_against_target() {
     ] {
         assert_eq!(outcomes.get(id), Some(&Outcome::Pass), "{id}: {results:#?}");
     }
+    for (kind, secure, insecure) in SECURITY_PAIRS {
+        let summary = |id: &str| {
+            results
+                .iter()
+                .find(|result| result.item_id == id)
+                .map(|result| result.summary.clone())
+        };
+        assert_eq!(
+            outcomes.get(secure),
+            Some(&Outcome::Pass),
+            "{kind} {secure}: {:?}",
+            summary(secure)
+        );
+        assert_eq!(
+            outcomes.get(insecure),
+            Some(&Outcome::Fail),
+            "{kind} {insecure}: {:?}",
+            summary(insecure)
+        );
+    }
     assert_eq!(outcomes.get("webhook-delivery"), Some(&Outcome::Fail));
     // The target sleeps 3s and the check allows 1s, so this cannot pass.
     assert_eq!(outcomes.get("slow-report"), Some(&Outcome::Error));
@@ -452,13 +504,8 @@ async fn demo_checklist_outcomes_against_target() {
     assert_eq!(report::exit_code(&checklist, &session), 1);
     for format in [Format::Text, Format::Json, Format::Junit] {
         let output = report::render(format, &checklist, &session, &results);
-        assert!(
-            !output.contains(DEMO_API_KEY),
-            "{format:?} leaks the API key"
-        );
-        assert!(
-            !output.contains(DEMO_ADMIN_TOKEN),
-            "{format:?} leaks the admin token"
-        );
+        for (name, value) in demo::checklist_env() {
+            assert!(!output.contains(&value), "{format:?} leaks {name}");
+        }
     }
 }

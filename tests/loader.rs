@@ -1140,3 +1140,100 @@ fn manual_request_missing_secret_unavailable() {
     assert_eq!(request.unavailable.len(), 1);
     assert!(request.unavailable[0].contains("PAYMENTS_ADMIN_TOKEN"));
 }
+
+// Sign-offs and waivers.
+
+const SIGNOFF_CHECKLIST: &str = r#"[checklist]
+title = "Sign-offs"
+
+[[phases]]
+id = "deploy"
+title = "Deploy"
+
+[[phases.items]]
+id = "migrate"
+title = "Database migrated"
+steps = ["Run the migration"]
+
+[[signoffs]]
+id = "qa-approval"
+title = "QA approves"
+role = "qa"
+after = ["deploy"]
+"#;
+
+#[test]
+fn signoffs_are_loaded() {
+    let loaded = load_text(SIGNOFF_CHECKLIST).unwrap();
+
+    let signoffs = &loaded.policy.signoffs;
+    assert_eq!(signoffs.len(), 1);
+    assert_eq!(signoffs[0].id, "qa-approval");
+    assert_eq!(signoffs[0].title, "QA approves");
+    assert_eq!(signoffs[0].role, "qa");
+    assert_eq!(signoffs[0].after, ["deploy"]);
+    assert!(loaded.policy.waivers.is_empty());
+}
+
+#[test]
+fn signoff_after_unknown_phase_rejected() {
+    let text = SIGNOFF_CHECKLIST.replace("after = [\"deploy\"]", "after = [\"deplyo\"]");
+
+    let failure = load_text(&text).unwrap_err();
+
+    let error = find(&failure, "unknown phase `deplyo`");
+    assert_eq!(error.line, 17);
+    assert_eq!(error.column, 10);
+    assert_eq!(error.help.as_deref(), Some("did you mean `deploy`?"));
+}
+
+#[test]
+fn signoff_missing_role_rejected() {
+    let text = SIGNOFF_CHECKLIST.replace("role = \"qa\"\n", "");
+
+    let failure = load_text(&text).unwrap_err();
+
+    let error = find(&failure, "missing required key `role`");
+    assert_eq!(error.message, "missing required key `role` in sign-off `qa-approval`");
+}
+
+#[test]
+fn duplicate_signoff_id_rejected() {
+    let text = format!(
+        "{SIGNOFF_CHECKLIST}\n[[signoffs]]\nid = \"qa-approval\"\ntitle = \"Again\"\nrole = \"qa\"\n"
+    );
+
+    let failure = load_text(&text).unwrap_err();
+
+    let error = find(&failure, "duplicate sign-off id");
+    assert_eq!(error.line, 20);
+    assert_eq!(error.help.as_deref(), Some("the first sign-off with this id is on line 14"));
+}
+
+#[test]
+fn unknown_waiver_key_rejected() {
+    let text = format!(
+        "{SIGNOFF_CHECKLIST}\n[[waivers]]\nitem = \"migrate\"\nreason = \"r\"\nrisk = \"low\"\n\
+         control = \"c\"\nexpires = \"2026-02-16T08:00:00Z\"\nrequested_by = \"Ada\"\n\
+         approved_by = \"Grace\"\napprover = \"Grace\"\n"
+    );
+
+    let failure = load_text(&text).unwrap_err();
+
+    let error = find(&failure, "unknown key `approver`");
+    assert_eq!(error.line, 27);
+    assert_eq!(error.column, 1);
+}
+
+#[test]
+fn waivers_file_must_be_a_string() {
+    let text = SIGNOFF_CHECKLIST.replace(
+        "title = \"Sign-offs\"",
+        "title = \"Sign-offs\"\nwaivers_file = 3",
+    );
+
+    let failure = load_text(&text).unwrap_err();
+
+    let error = find(&failure, "invalid type for `waivers_file`");
+    assert_eq!(error.line, 3);
+}

@@ -527,6 +527,7 @@ fn counts_by_status() {
         blocked: 1,
         done: 1,
         failed: 1,
+        waived: 0,
     };
     assert_eq!(counts, expected);
 }

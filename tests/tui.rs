@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use golive::checklist::{CheckDef, Checklist, Item, ItemBody, ManualSteps, Phase, Severity};
+use golive::checklist::{
+    CheckDef, Checklist, Item, ItemBody, LaunchPolicy, ManualSteps, Phase, Risk, Severity,
+    SignOffSpec,
+};
 use golive::checks::{Assertion, CheckResult, Evidence, Outcome, parse_spec};
 use golive::engine::EngineEvent;
 use golive::journal::{Event, EventKind, Journal, JournalError};
@@ -1601,4 +1604,371 @@ fn cockpit_r_on_request_points_to_view() {
         screen.contains("request: GET http://127.0.0.1:9/api/v1/admin/clients"),
         "{screen}"
     );
+}
+
+// Waivers, sign-offs and drift.
+
+const GRACE: &str = "Grace Hopper <grace@example.com>";
+
+fn launch_policy() -> LaunchPolicy {
+    LaunchPolicy {
+        signoffs: vec![
+            SignOffSpec {
+                id: "qa-approval".into(),
+                title: "QA approves the release".into(),
+                role: "qa".into(),
+                after: vec!["verify".into()],
+            },
+            SignOffSpec {
+                id: "go-call".into(),
+                title: "Lead calls GO".into(),
+                role: "lead".into(),
+                after: Vec::new(),
+            },
+        ],
+        waivers: Vec::new(),
+    }
+}
+
+fn launch_app() -> App {
+    let mut app = App::with_policy(
+        checklist(),
+        launch_policy(),
+        Box::new(MemoryJournal::default()),
+        ACTOR.into(),
+        Theme::builtin_dark(),
+    );
+    app.set_now(fixed("2026-02-16T05:45:55Z"));
+    app.time_zone = TimeZone::UTC;
+    for line in &mut app.log {
+        line.at = fixed("2026-02-16T05:40:00Z");
+    }
+    app
+}
+
+/// Fails the health check and selects it.
+fn failing_health_app() -> App {
+    let mut app = launch_app();
+    assert!(app.record(&Action::Tick("deploy-api".into())));
+    app.apply_engine_event(EngineEvent::Finished(failed_health(
+        "2026-02-16T05:42:30Z",
+        130,
+    )));
+    select_health(&mut app);
+    app
+}
+
+/// Fills the waiver form of the selected item, approved by `approver`, and submits it.
+fn submit_waiver(app: &mut App, approver: &str, expires: &str) -> Vec<Action> {
+    assert!(press(app, KeyCode::Char('w')).is_empty());
+    assert!(matches!(app.input, Some(Input::Waiver(_))));
+    type_text(app, "upstream flake, fix tomorrow");
+    press(app, KeyCode::Enter);
+    press(app, KeyCode::Enter);
+    type_text(app, "on-call watches the error rate");
+    press(app, KeyCode::Enter);
+    for _ in 0..40 {
+        press(app, KeyCode::Backspace);
+    }
+    type_text(app, expires);
+    press(app, KeyCode::Enter);
+    type_text(app, approver);
+    press(app, KeyCode::Enter)
+}
+
+#[test]
+fn w_waives_failed_check() {
+    let mut app = failing_health_app();
+
+    let actions = submit_waiver(&mut app, GRACE, "2026-02-17T06:00:00+01:00");
+
+    assert_eq!(actions.len(), 1);
+    let Action::Waive(request) = &actions[0] else {
+        panic!("expected a waive action, got {actions:?}");
+    };
+    assert_eq!(request.item, "health");
+    assert_eq!(request.risk, Risk::Medium);
+    assert_eq!(request.approved_by, GRACE);
+    assert_eq!(request.expires, fixed("2026-02-17T05:00:00Z"));
+    assert!(app.input.is_none());
+    assert!(app.record(&actions[0]));
+    assert_eq!(app.session.status("health"), Status::Waived);
+    let last = app.journal.events().last().unwrap();
+    assert_eq!(last.actor, ACTOR);
+    assert!(matches!(&last.kind, EventKind::Waived { item, .. } if item == "health"));
+}
+
+#[test]
+fn w_self_approval_rejected_with_message() {
+    let mut app = failing_health_app();
+
+    let actions = submit_waiver(
+        &mut app,
+        "ada LOVELACE <ADA@example.com>",
+        "2026-02-17T06:00:00Z",
+    );
+
+    assert!(actions.is_empty());
+    let Some(Input::Waiver(form)) = &app.input else {
+        panic!("the form closed");
+    };
+    let error = form.error.as_deref().unwrap_or_default();
+    assert!(error.contains("approver must be another person"), "{error}");
+    assert_eq!(app.session.status("health"), Status::Fail);
+}
+
+#[test]
+fn w_rejects_expiry_without_offset() {
+    let mut app = failing_health_app();
+
+    let actions = submit_waiver(&mut app, GRACE, "2026-02-17T06:00:00");
+
+    assert!(actions.is_empty());
+    let status = app.status_line.clone().unwrap_or_default();
+    assert!(status.contains("UTC offset"), "{status}");
+}
+
+#[test]
+fn w_esc_cancels_form() {
+    let mut app = failing_health_app();
+    press(&mut app, KeyCode::Char('w'));
+
+    let actions = press(&mut app, KeyCode::Esc);
+
+    assert!(actions.is_empty());
+    assert!(app.input.is_none());
+    assert_eq!(app.status_line.as_deref(), Some("waiver cancelled"));
+}
+
+#[test]
+fn w_on_done_item_explains() {
+    let mut app = launch_app();
+    assert!(app.record(&Action::Tick("deploy-api".into())));
+
+    press(&mut app, KeyCode::Char('w'));
+
+    assert!(app.input.is_none());
+    let status = app.status_line.clone().unwrap_or_default();
+    assert!(
+        status.contains("only failed or unfinished items"),
+        "{status}"
+    );
+}
+
+#[test]
+fn capital_w_revokes_waiver() {
+    let mut app = failing_health_app();
+    let actions = submit_waiver(&mut app, GRACE, "2026-02-17T06:00:00Z");
+    assert!(app.record(&actions[0]));
+
+    let actions = press(&mut app, KeyCode::Char('W'));
+
+    assert_eq!(actions, vec![Action::RevokeWaiver("health".into())]);
+    assert!(app.record(&actions[0]));
+    assert_eq!(app.session.status("health"), Status::Fail);
+    assert_eq!(
+        app.journal.events().last().unwrap().kind,
+        EventKind::WaiverRevoked {
+            item: "health".into()
+        }
+    );
+}
+
+#[test]
+fn capital_w_without_waiver_explains() {
+    let mut app = failing_health_app();
+
+    let actions = press(&mut app, KeyCode::Char('W'));
+
+    assert!(actions.is_empty());
+    assert_eq!(
+        app.status_line.as_deref(),
+        Some("`health` has no waiver to revoke")
+    );
+}
+
+#[test]
+fn waiver_expiry_journaled_once_on_tick() {
+    let mut app = failing_health_app();
+    let actions = submit_waiver(&mut app, GRACE, "2026-02-16T06:00:00Z");
+    assert!(app.record(&actions[0]));
+    let before = app.journal.events().len();
+
+    app.set_now(fixed("2026-02-16T06:00:01Z"));
+    app.set_now(fixed("2026-02-16T06:00:02Z"));
+
+    let expired: Vec<&Event> = app
+        .journal
+        .events()
+        .iter()
+        .filter(|event| matches!(event.kind, EventKind::WaiverExpired { .. }))
+        .collect();
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].actor, "golive");
+    assert_eq!(app.journal.events().len(), before + 1);
+    assert_eq!(app.session.status("health"), Status::Fail);
+}
+
+#[test]
+fn s_signs_chosen_signoff() {
+    let mut app = launch_app();
+    assert!(app.record(&Action::Tick("deploy-api".into())));
+    let head = app.journal.head().to_string();
+
+    assert!(press(&mut app, KeyCode::Char('s')).is_empty());
+    assert!(matches!(app.input, Some(Input::SignOff(_))));
+    press(&mut app, KeyCode::Down);
+    type_text(&mut app, "Lead");
+    let actions = press(&mut app, KeyCode::Enter);
+
+    assert_eq!(
+        actions,
+        vec![Action::SignOff {
+            signoff: "go-call".into(),
+            role: "Lead".into(),
+        }]
+    );
+    assert!(app.record(&actions[0]));
+    let last = app.journal.events().last().unwrap();
+    let EventKind::SignedOff {
+        signoff,
+        role,
+        state,
+    } = &last.kind
+    else {
+        panic!("expected a sign-off, got {:?}", last.kind);
+    };
+    assert_eq!(signoff, "go-call");
+    assert_eq!(role, "lead");
+    assert_eq!(state.journal_head, head);
+    assert_eq!(state.verdict, "no-go");
+    assert_eq!(state.counts.done, 1);
+    assert_eq!(app.session.pending_signoffs().len(), 1);
+}
+
+#[test]
+fn s_wrong_role_keeps_popup_open() {
+    let mut app = launch_app();
+    press(&mut app, KeyCode::Char('s'));
+    press(&mut app, KeyCode::Down);
+    type_text(&mut app, "qa");
+
+    let actions = press(&mut app, KeyCode::Enter);
+
+    assert!(actions.is_empty());
+    let Some(Input::SignOff(form)) = &app.input else {
+        panic!("the popup closed");
+    };
+    let error = form.error.as_deref().unwrap_or_default();
+    assert!(error.contains("needs the role `lead`"), "{error}");
+}
+
+#[test]
+fn s_before_phase_complete_explains() {
+    let mut app = launch_app();
+    press(&mut app, KeyCode::Char('s'));
+    type_text(&mut app, "qa");
+
+    let actions = press(&mut app, KeyCode::Enter);
+
+    assert!(actions.is_empty());
+    let status = app.status_line.clone().unwrap_or_default();
+    assert!(status.contains("phase verify is complete"), "{status}");
+}
+
+#[test]
+fn s_without_required_signoffs_explains() {
+    let mut app = app();
+
+    press(&mut app, KeyCode::Char('s'));
+
+    assert!(app.input.is_none());
+    assert_eq!(
+        app.status_line.as_deref(),
+        Some("the checklist requires no sign-offs")
+    );
+}
+
+/// Waives the failing health check, passes login, signs the GO call, then fails login.
+fn drifted_app() -> App {
+    let mut app = failing_health_app();
+    let actions = submit_waiver(&mut app, GRACE, "2026-02-17T06:00:00Z");
+    assert!(app.record(&actions[0]));
+    app.apply_engine_event(EngineEvent::Finished(passed(
+        "login",
+        "2026-02-16T05:43:00Z",
+        40,
+    )));
+    let sign = Action::SignOff {
+        signoff: "go-call".into(),
+        role: "lead".into(),
+    };
+    assert!(app.record(&sign));
+    let mut failed_login = failed_health("2026-02-16T05:44:00Z", 70);
+    failed_login.item_id = "login".into();
+    app.apply_engine_event(EngineEvent::Finished(failed_login));
+    app.status_line = None;
+    app
+}
+
+#[test]
+fn drift_after_signoff_journaled_once() {
+    let mut app = drifted_app();
+    let mut failed_again = failed_health("2026-02-16T05:45:00Z", 75);
+    failed_again.item_id = "login".into();
+    app.apply_engine_event(EngineEvent::Finished(failed_again));
+    app.set_now(fixed("2026-02-16T05:46:00Z"));
+
+    let drift: Vec<&EventKind> = app
+        .journal
+        .events()
+        .iter()
+        .map(|event| &event.kind)
+        .filter(|kind| matches!(kind, EventKind::Drift { .. }))
+        .collect();
+    assert_eq!(
+        drift,
+        vec![&EventKind::Drift {
+            item: "login".into(),
+            from: Status::Pass,
+            to: Status::Fail,
+            signoff: "go-call".into(),
+        }]
+    );
+}
+
+#[test]
+fn header_shows_drift_banner_and_missing_signoff() {
+    let app = drifted_app();
+
+    let screen = format!("{:?}", draw(&app, 120, 40).backend());
+
+    assert!(
+        screen.contains("DRIFT since sign-off: login pass → fail"),
+        "{screen}"
+    );
+    assert!(screen.contains("1 sign-off missing"), "{screen}");
+    assert!(screen.contains("≈ 1 waived"), "{screen}");
+}
+
+#[test]
+fn waived_item_and_drift_banner() {
+    let app = drifted_app();
+    insta::assert_snapshot!(draw(&app, 120, 40).backend());
+}
+
+#[test]
+fn waiver_form_popup() {
+    let mut app = failing_health_app();
+    press(&mut app, KeyCode::Char('w'));
+    type_text(&mut app, "upstream flake");
+    insta::assert_snapshot!(draw(&app, 100, 32).backend());
+}
+
+#[test]
+fn signoff_popup() {
+    let mut app = launch_app();
+    press(&mut app, KeyCode::Char('s'));
+    type_text(&mut app, "lead");
+    insta::assert_snapshot!(draw(&app, 100, 32).backend());
 }

@@ -4,6 +4,8 @@
 //! [`Diagnostic`] with the line and column of the offending key or value, so that one run of
 //! `golive lint` lists them all. The format is described in the README.
 
+mod policy;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::io::Read as _;
@@ -19,11 +21,14 @@ use toml::de::{DeTable, DeValue};
 use super::diagnostic::{Diagnostic, DiagnosticSeverity, closest, render_diagnostics};
 use super::vars::{self, EnvLookup, Scope, SecretSource, SecretValue, VarError};
 use super::{
-    CheckDef, Checklist, Item, ItemBody, ManualRequest, ManualSteps, Phase, SecretRef, Severity,
+    CheckDef, Checklist, Item, ItemBody, LaunchPolicy, ManualRequest, ManualSteps, Phase,
+    SecretRef, Severity,
 };
+
 use crate::checks::{self, CheckSpec, SpecError};
 use crate::redact::Redactor;
 use crate::sanitize::terminal_safe;
+pub use policy::WAIVERS_FILE_SUFFIX;
 
 /// Largest checklist file the loader reads, in bytes.
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
@@ -60,6 +65,8 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
     /// The file's text, for showing the lines the warnings point at.
     pub source_text: String,
+    /// Sign-offs and waivers of the checklist and its waivers file.
+    pub policy: LaunchPolicy,
 }
 
 /// A checklist that did not load: every problem found, errors and warnings, in file order.
@@ -158,7 +165,8 @@ fn too_large(path: &Path) -> LoadFailure {
 
 /// Loads a checklist from text; `name_for_messages` is the path shown in diagnostics and
 /// stored in [`Checklist::path`]. Variables not defined by the checklist or `overrides` are
-/// read from the process environment.
+/// read from the process environment. The waivers file is read beside `name_for_messages`:
+/// see [`load_policy`].
 pub fn load_str(
     name_for_messages: &Path,
     text: &str,
@@ -212,8 +220,56 @@ pub fn load_str_with_env(
         defaults,
         env,
     };
-    let checklist = build(&mut cx, document.get_ref(), &mut request, digest);
-    cx.finish(checklist)
+    let root = document.get_ref();
+    let checklist = build(&mut cx, root, &mut request, digest);
+    let mut policy = policy::read_policy(&mut cx, root, &checklist);
+    let waivers_file = policy::waivers_file(&mut cx, root, name_for_messages);
+    let mut loaded = cx.finish(checklist)?;
+    if let Some(file) = waivers_file {
+        policy::read_waivers_file(&file, &loaded.checklist, &mut policy)?;
+    }
+    loaded.policy = policy;
+    Ok(loaded)
+}
+
+/// Reads the sign-offs and waivers of a loaded checklist again from its file and its waivers
+/// file, for front ends that receive only the [`Checklist`].
+///
+/// The waivers file is `waivers_file` of `[checklist]`, relative to the checklist's folder, or
+/// else `<stem>.waivers.toml` beside the checklist when that file exists.
+///
+/// # Errors
+///
+/// A [`LoadFailure`] when a file cannot be read, when the checklist file no longer has the
+/// digest it was loaded with, or when a sign-off or waiver is invalid.
+pub fn load_policy(checklist: &Checklist) -> Result<LaunchPolicy, LoadFailure> {
+    let path = checklist.path.as_path();
+    let bytes = read_capped(path)?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let digest = hex::encode(Sha256::digest(&bytes));
+    if digest != checklist.digest {
+        return Err(LoadFailure::whole_file(
+            path,
+            "checklist file changed after it was loaded".into(),
+            Some("restart golive so that it loads the file as it is now".into()),
+        ));
+    }
+    let mut cx = Cx {
+        path,
+        text: &text,
+        diagnostics: Vec::new(),
+    };
+    let (document, _) = DeTable::parse_recoverable(&text);
+    let root = document.get_ref();
+    let mut policy = policy::read_policy(&mut cx, root, checklist);
+    let waivers_file = policy::waivers_file(&mut cx, root, path);
+    if cx.has_errors() {
+        return Err(cx.failure(Some(&checklist.redactor)));
+    }
+    if let Some(file) = waivers_file {
+        policy::read_waivers_file(&file, checklist, &mut policy)?;
+    }
+    Ok(policy)
 }
 
 /// The caller's request besides the text: environment, overrides, defaults, process env.
@@ -318,6 +374,7 @@ impl Cx<'_> {
             checklist,
             warnings: cx.diagnostics,
             source_text: cx.text.to_string(),
+            policy: LaunchPolicy::default(),
         })
     }
 }
@@ -341,8 +398,10 @@ const TOP_KEYS: &[&str] = &[
     "secrets",
     "environments",
     "phases",
+    "signoffs",
+    "waivers",
 ];
-const CHECKLIST_KEYS: &[&str] = &["title", "version", "launch_at"];
+const CHECKLIST_KEYS: &[&str] = &["title", "version", "launch_at", "waivers_file"];
 const DEFAULTS_KEYS: &[&str] = &["timeout", "retries", "interval"];
 const SECRET_KEYS: &[&str] = &["env", "file"];
 const PHASE_KEYS: &[&str] = &["id", "title", "items"];

@@ -224,11 +224,10 @@ impl TryFrom<AuthSettings> for AuthCheck {
     }
 }
 
-/// Rejects a credential that is empty or that cannot be sent in a header.
+/// Rejects a credential that cannot be sent in a header. An empty one is accepted: a secret that
+/// is not set resolves to an empty string, and the loader already marks the check as unable to
+/// run, which names the variable to set.
 fn check_credential(key: &str, value: &str) -> Result<(), String> {
-    if value.trim().is_empty() {
-        return Err(format!("`{key}` is empty"));
-    }
     if HeaderValue::from_str(&format!("Bearer {value}")).is_err() {
         return Err(format!(
             "invalid `{key}`: only visible ASCII, spaces and tabs can be sent in a header"

@@ -19,10 +19,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     // The demo checklist reads its made-up credentials from these variables. They are set here,
     // before the runtime starts any thread, because changing the environment is only sound while
     // the process is single-threaded.
+    let checklist_env = demo::checklist_env();
     // SAFETY: no other thread exists yet.
     unsafe {
-        std::env::set_var(demo::API_KEY_VAR, demo::DEMO_API_KEY);
-        std::env::set_var(demo::ADMIN_TOKEN_VAR, demo::DEMO_ADMIN_TOKEN);
+        for (name, value) in &checklist_env {
+            std::env::set_var(name, value);
+        }
     }
 
     let mut warnings = Vec::new();
@@ -39,13 +41,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot start the demo target on {addr}"))?;
         if args.serve {
             super::print_stdout(&format!("{}\n", server.base_url()));
+            let exports: Vec<String> = checklist_env
+                .iter()
+                .map(|(name, value)| format!("export {name}={value}\n"))
+                .collect();
             super::print_stderr(&format!(
-                "demo target listening; its made-up credentials, for `golive check`:\n  \
-                 export {}={} {}={}\n",
-                demo::API_KEY_VAR,
-                demo::DEMO_API_KEY,
-                demo::ADMIN_TOKEN_VAR,
-                demo::DEMO_ADMIN_TOKEN
+                "demo target listening; its made-up credentials, for `golive check`:\n{}",
+                exports.concat()
             ));
             wait_for_stop_signal().await;
             return Ok(ExitCode::SUCCESS);

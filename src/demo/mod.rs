@@ -33,6 +33,38 @@ pub const API_KEY_VAR: &str = "GOLIVE_DEMO_API_KEY";
 /// Environment variable the demo checklist reads the admin token secret from.
 pub const ADMIN_TOKEN_VAR: &str = "GOLIVE_DEMO_ADMIN_TOKEN";
 
+/// Environment variable the demo checklist reads the bearer token of the client `acme` from.
+pub const ACME_TOKEN_VAR: &str = "GOLIVE_DEMO_ACME_TOKEN";
+
+/// Environment variable the demo checklist reads the bearer token of the client `globex` from.
+pub const GLOBEX_TOKEN_VAR: &str = "GOLIVE_DEMO_GLOBEX_TOKEN";
+
+/// Environment variable the demo checklist reads the JWT signing key of the auth routes from.
+pub const JWT_SIGNING_KEY_VAR: &str = "GOLIVE_DEMO_JWT_SIGNING_KEY";
+
+/// Environment variables the demo checklist reads the RBAC role tokens from, by role.
+pub const ROLE_TOKEN_VARS: [(&str, &str); 3] = [
+    ("admin", "GOLIVE_DEMO_ADMIN_ROLE_TOKEN"),
+    ("reviewer", "GOLIVE_DEMO_REVIEWER_ROLE_TOKEN"),
+    ("viewer", "GOLIVE_DEMO_VIEWER_ROLE_TOKEN"),
+];
+
+/// Returns every environment variable the demo checklist reads its secrets from, with the
+/// made-up value the demo target accepts, in a fixed order.
+pub fn checklist_env() -> Vec<(&'static str, String)> {
+    let mut vars = vec![
+        (API_KEY_VAR, DEMO_API_KEY.to_string()),
+        (ADMIN_TOKEN_VAR, DEMO_ADMIN_TOKEN.to_string()),
+        (ACME_TOKEN_VAR, access::ACME_TOKEN.to_string()),
+        (GLOBEX_TOKEN_VAR, access::GLOBEX_TOKEN.to_string()),
+        (JWT_SIGNING_KEY_VAR, access::JWT_SIGNING_KEY.to_string()),
+    ];
+    for (role, var) in ROLE_TOKEN_VARS {
+        vars.push((var, access::role_token(role)));
+    }
+    vars
+}
+
 /// The version the health routes report.
 pub const DEMO_VERSION: &str = "3.2.0-staging";
 

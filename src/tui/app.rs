@@ -10,12 +10,13 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::checklist::{Checklist, Item, Phase};
+use crate::checklist::{Checklist, Item, LaunchPolicy, Phase};
 use crate::engine::EngineEvent;
 use crate::journal::{EventKind, Journal};
 use crate::sanitize::terminal_safe;
-use crate::session::{Session, Status};
+use crate::session::{Session, Status, WaiverRequest};
 
+use super::launch::{SignOffForm, WaiverForm};
 use super::manual::ManualRunResult;
 use super::theme::Theme;
 
@@ -50,6 +51,12 @@ pub enum Action {
     SendRequest(String),
     /// Put the text on the terminal's clipboard.
     Copy(String),
+    /// Waive an item, requested by the person at the keyboard.
+    Waive(WaiverRequest),
+    /// Revoke an item's waiver.
+    RevokeWaiver(String),
+    /// Give a sign-off in the role the person stated.
+    SignOff { signoff: String, role: String },
     /// Leave the cockpit.
     Quit,
 }
@@ -111,6 +118,10 @@ pub enum Input {
         text: String,
         cursor: usize,
     },
+    /// The waiver form of an item has the keyboard.
+    Waiver(WaiverForm),
+    /// The sign-off popup has the keyboard.
+    SignOff(SignOffForm),
 }
 
 /// Severity of an event-log line.
@@ -177,21 +188,38 @@ pub struct App {
     pub requests_in_flight: HashSet<String>,
     /// The latest result of each manual item's request sent in this process, with its evidence.
     pub manual_results: HashMap<String, ManualRunResult>,
+    /// Whether the last write of a waiver expiry or drift event failed, so that the retry on
+    /// every tick does not repeat the error.
+    pub launch_write_failed: bool,
 }
 
 impl App {
-    /// Builds the state over a checklist and replays the journal's events into it.
+    /// Builds the state over a checklist with no sign-offs and no waivers, and replays the
+    /// journal's events into it.
     pub fn new(
         checklist: Arc<Checklist>,
         journal: Box<dyn Journal>,
         actor: String,
         theme: Theme,
     ) -> App {
-        let mut session = Session::new(checklist);
+        App::with_policy(checklist, LaunchPolicy::default(), journal, actor, theme)
+    }
+
+    /// Builds the state over a checklist and its sign-offs and waivers, and replays the
+    /// journal's events into it.
+    pub fn with_policy(
+        checklist: Arc<Checklist>,
+        policy: LaunchPolicy,
+        journal: Box<dyn Journal>,
+        actor: String,
+        theme: Theme,
+    ) -> App {
+        let now = Timestamp::now();
+        let mut session = Session::with_policy(checklist, policy);
+        session.set_now(now);
         for event in journal.events() {
             session.apply_event(event);
         }
-        let now = Timestamp::now();
         let warnings: Vec<String> = journal.warnings().to_vec();
         let mut app = App {
             session,
@@ -219,6 +247,7 @@ impl App {
             qa_max_scroll: Cell::new(u16::MAX),
             requests_in_flight: HashSet::new(),
             manual_results: HashMap::new(),
+            launch_write_failed: false,
         };
         let replayed = app.journal.events().len();
         let session_line = if replayed == 0 {
@@ -345,11 +374,17 @@ impl App {
         Some(format_countdown(launch_at, self.now))
     }
 
-    /// Advances the clock, marking the screen dirty only when a visible clock changed.
+    /// Advances the clock, marking the screen dirty only when a visible clock changed or a
+    /// waiver expired. Expired waivers and the drift they cause are journaled.
     pub fn set_now(&mut self, now: Timestamp) {
         let before = self.countdown();
+        let decision_before = self.session.decision(self.session.now());
         self.now = now;
-        if self.countdown() != before {
+        self.session.set_now(now);
+        if self.countdown() != before || self.session.decision(now) != decision_before {
+            self.dirty = true;
+        }
+        if self.record_launch_changes() {
             self.dirty = true;
         }
     }
@@ -399,6 +434,9 @@ impl App {
             KeyCode::Char(' ') => return self.toggle_done(),
             KeyCode::Char('x') => return self.toggle_failed(),
             KeyCode::Char('n') => self.open_note(),
+            KeyCode::Char('w') => self.open_waiver_form(),
+            KeyCode::Char('W') => return self.revoke_selected_waiver(),
+            KeyCode::Char('s') => self.open_signoff_form(),
             KeyCode::Char('r') => return self.run_selected(),
             KeyCode::Char('R') => {
                 self.status_line = Some("re-running every check".into());
@@ -422,6 +460,8 @@ impl App {
             return Vec::new();
         };
         match input {
+            Input::Waiver(_) => self.handle_waiver_key(key),
+            Input::SignOff(_) => self.handle_signoff_key(key),
             Input::Filter => {
                 match key.code {
                     KeyCode::Enter => self.input = None,
@@ -630,6 +670,9 @@ impl App {
     /// session. Returns whether the session changed. A journal error is shown in the error line
     /// and leaves the session as it was. Actions other than marks and notes are ignored.
     pub fn record(&mut self, action: &Action) -> bool {
+        if let Some(changed) = self.record_launch_action(action) {
+            return changed;
+        }
         let (item, kind, verb, not_done) = match action {
             Action::Tick(item) => {
                 let kind = EventKind::Ticked { item: item.clone() };
@@ -664,6 +707,9 @@ impl App {
             | Action::RunAll
             | Action::SendRequest(_)
             | Action::Copy(_)
+            | Action::Waive(_)
+            | Action::RevokeWaiver(_)
+            | Action::SignOff { .. }
             | Action::Quit => return false,
         };
         self.dirty = true;
@@ -694,6 +740,7 @@ impl App {
                 };
                 self.status_line = Some(format!("{item} {verb}"));
                 self.push_log(event.at, LogLevel::Info, &line);
+                self.record_launch_changes();
                 true
             }
             Err(err) => {
@@ -746,6 +793,7 @@ impl App {
                     self.error_line = Some(terminal_safe(&message));
                     self.push_log(self.now, LogLevel::Error, &message);
                 }
+                self.record_launch_changes();
                 true
             }
         }
@@ -771,7 +819,7 @@ pub fn format_countdown(launch_at: Timestamp, now: Timestamp) -> String {
 
 /// Applies an editing key to a one-line text with a cursor (a character index): Left, Right,
 /// Home, End, Backspace and Delete at the cursor, and typing up to `max_chars` characters.
-fn edit_line(text: &mut String, cursor: &mut usize, code: KeyCode, max_chars: usize) {
+pub(super) fn edit_line(text: &mut String, cursor: &mut usize, code: KeyCode, max_chars: usize) {
     let count = text.chars().count();
     *cursor = (*cursor).min(count);
     let byte_at = |text: &str, index: usize| {

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod curl;
+pub mod launch;
 pub mod manual;
 mod qa;
 pub mod terminal;
@@ -85,7 +86,11 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<ExitReason> {
         theme,
         startup_warnings,
     } = cockpit;
-    let mut app = App::new(Arc::clone(&checklist), journal, actor, theme);
+    // The cockpit receives only the checklist, so its sign-offs and waivers are read again
+    // from the same file, which must still have the digest it was loaded with.
+    let policy = crate::checklist::loader::load_policy(&checklist)
+        .map_err(|failure| anyhow::anyhow!("cannot read sign-offs and waivers:\n{failure}"))?;
+    let mut app = App::with_policy(Arc::clone(&checklist), policy, journal, actor, theme);
     for warning in &startup_warnings {
         app.push_log(app.now, app::LogLevel::Warning, warning);
     }

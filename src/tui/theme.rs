@@ -51,6 +51,9 @@ pub struct StatusStyles {
     pub blocked: Style,
     pub done: Style,
     pub failed: Style,
+    /// An item that counts toward GO only because of a waiver. Themes without a
+    /// `[status.waived]` table get [`default_waived_style`].
+    pub waived: Style,
 }
 
 /// A theme that could not be loaded.
@@ -86,6 +89,7 @@ impl Theme {
             Status::Blocked => styles.blocked,
             Status::Done => styles.done,
             Status::Failed => styles.failed,
+            Status::Waived => styles.waived,
         }
     }
 
@@ -118,6 +122,7 @@ impl Theme {
                 fail: bold,
                 error: bold,
                 failed: bold,
+                waived: Style::new().add_modifier(Modifier::ITALIC),
                 ..StatusStyles::default()
             },
         }
@@ -148,9 +153,18 @@ impl Theme {
                 blocked: strip(statuses.blocked),
                 done: strip(statuses.done),
                 failed: strip(statuses.failed),
+                waived: strip(statuses.waived).add_modifier(Modifier::ITALIC),
             },
         }
     }
+}
+
+/// Returns the style of waived items in themes that set none: yellow and italic, so that a
+/// waived item never looks like a passed one.
+pub fn default_waived_style() -> Style {
+    Style::new()
+        .fg(Color::Yellow)
+        .add_modifier(Modifier::ITALIC)
 }
 
 /// Returns whether the `NO_COLOR` environment variable requests output without colour, which
@@ -246,6 +260,7 @@ struct StatusFile {
     blocked: Option<StyleSpec>,
     done: Option<StyleSpec>,
     failed: Option<StyleSpec>,
+    waived: Option<StyleSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,6 +315,10 @@ pub fn parse(text: &str, path: &Path, name: &str) -> Result<Theme, ThemeError> {
             blocked: style(&status.blocked)?,
             done: style(&status.done)?,
             failed: style(&status.failed)?,
+            waived: match &status.waived {
+                Some(_) => style(&status.waived)?,
+                None => default_waived_style(),
+            },
         },
     })
 }

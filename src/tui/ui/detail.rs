@@ -177,6 +177,7 @@ fn detail_lines(app: &App, item: &Item, state: Option<&ItemState>) -> Vec<Line<'
         }
     }
     lines.push(Line::default());
+    super::launch::waiver_lines(app, &item.id, &mut lines);
     // The result and people's notes come before the long evidence so that they stay visible
     // without scrolling.
     match &item.body {

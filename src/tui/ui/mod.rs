@@ -19,6 +19,7 @@ use crate::session::Status;
 use super::app::{App, Input, LOG_PREFIX_WIDTH, LogLevel, Pane, wrap_text};
 
 mod detail;
+mod launch;
 mod qa;
 
 pub use detail::render_detail;
@@ -56,8 +57,9 @@ pub fn render(frame: &mut Frame, app: &App) {
 
     let compact = area.width < FULL_MIN_WIDTH || area.height < FULL_MIN_HEIGHT;
     let log_height = if compact { 4 } else { 8 };
+    let header_height = if app.session.drift().is_empty() { 2 } else { 3 };
     let [header, body, log, status] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(header_height),
         Constraint::Fill(1),
         Constraint::Length(log_height),
         Constraint::Length(1),
@@ -72,6 +74,7 @@ pub fn render(frame: &mut Frame, app: &App) {
     }
     render_log(frame, app, log, compact);
     render_status_line(frame, app, status);
+    launch::render_launch_popup(frame, app, area);
     if app.show_help {
         render_help(frame, app, area);
     }
@@ -159,19 +162,20 @@ pub(super) fn status_span(app: &App, status: Status) -> Span<'static> {
     )
 }
 
-/// Draws the title, environment, verdict, counts and T-minus clock.
+/// Draws the title, environment, launch decision, counts and T-minus clock, and the drift
+/// banner on a third line when an item drifted since a sign-off.
 pub fn render_header(frame: &mut Frame, app: &App, area: Rect) {
-    let [first, second] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
-    let checklist = app.checklist();
-    let verdict = app.session.verdict();
-    let verdict_span = if verdict.go {
-        Span::styled(" GO ", app.theme.verdict_go)
-    } else {
-        let count = verdict.blockers.len();
-        let noun = if count == 1 { "blocker" } else { "blockers" };
-        Span::styled(format!(" NO-GO · {count} {noun} "), app.theme.verdict_nogo)
+    let row = |index: u16| Rect {
+        y: area.y.saturating_add(index),
+        height: 1.min(area.height.saturating_sub(index)),
+        ..area
     };
+    let (first, second, third) = (row(0), row(1), row(2));
+    if let Some(banner) = launch::drift_banner(app) {
+        frame.render_widget(Paragraph::new(banner), third);
+    }
+    let checklist = app.checklist();
+    let verdict_span = launch::decision_span(app);
     let mut title = vec![
         verdict_span,
         Span::raw("  "),
@@ -203,9 +207,12 @@ pub fn render_header(frame: &mut Frame, app: &App, area: Rect) {
         (Status::Pending, counts.pending),
         (Status::Done, counts.done),
     ];
-    // Failed and running are rare, so they only take room when present.
+    // Failed, waived and running are rare, so they only take room when present.
     if counts.failed > 0 {
         entries.push((Status::Failed, counts.failed));
+    }
+    if counts.waived > 0 {
+        entries.push((Status::Waived, counts.waived));
     }
     if counts.running > 0 {
         entries.push((Status::Running, counts.running));
@@ -293,11 +300,18 @@ fn render_blockers(frame: &mut Frame, app: &App, area: Rect) {
     let block = pane_block(app, Pane::Blockers, " Blockers ");
 
     if verdict.go {
-        let message = Span::styled(
-            "none: every required item is satisfied",
+        let message = Line::from(Span::styled(
+            "none: every required item is passed, done or waived",
             app.theme.status(Status::Pass),
+        ));
+        let mut lines = vec![message];
+        lines.extend(launch::missing_signoffs_line(app));
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(block)
+                .wrap(Wrap { trim: false }),
+            area,
         );
-        frame.render_widget(Paragraph::new(message).block(block), area);
         return;
     }
 
@@ -338,7 +352,7 @@ fn render_blockers(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 /// Pads or cuts text to exactly `width` columns, marking a cut with an ellipsis.
-fn fit(text: &str, width: usize) -> String {
+pub(super) fn fit(text: &str, width: usize) -> String {
     if text.width() <= width {
         return format!("{text}{}", " ".repeat(width - text.width()));
     }
@@ -582,6 +596,10 @@ fn render_status_line(frame: &mut Frame, app: &App, area: Rect) {
                 Span::styled(hint, app.theme.muted),
             ])
         }
+        Some(input @ (Input::Waiver(_) | Input::SignOff(_))) => Line::from(Span::styled(
+            launch::popup_hint(input).unwrap_or_default(),
+            app.theme.muted,
+        )),
         Some(Input::Filter) => {
             let text = safe_line(&app.filter);
             let cursor_x = area.x + u16::try_from(2 + text.width()).unwrap_or(0);
@@ -658,6 +676,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Space", "tick a manual item; untick a done one"),
     ("x", "mark a manual item failed; clear a failed mark"),
     ("n", "add a note to the item (Enter saves, Esc cancels)"),
+    ("w", "waive a failed or unfinished item (opens a form)"),
+    ("W", "revoke the selected item's waiver"),
+    ("s", "give a pending sign-off in your role"),
     ("r", "re-run the selected check"),
     ("R", "re-run every check"),
     ("/", "filter all phases' items (Enter keeps, Esc clears)"),
