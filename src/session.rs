@@ -77,14 +77,14 @@ impl Status {
         }
     }
 
-    /// Whether the item is satisfied, so that items depending on it can run or be ticked. A
-    /// waived item is not: the waiver accepts the risk of that item alone.
+    /// Returns whether the item is satisfied, so that items depending on it can run or be
+    /// ticked. A waived item is not, because the waiver accepts the risk of that item alone.
     pub fn is_satisfied(self) -> bool {
         matches!(self, Status::Pass | Status::Done)
     }
 
-    /// Whether the item counts toward GO: passed, done, or waived by a waiver that has not
-    /// expired.
+    /// Returns whether the item counts toward GO: passed, done, or waived by a waiver that has
+    /// not expired.
     pub fn counts_toward_go(self) -> bool {
         matches!(self, Status::Pass | Status::Done | Status::Waived)
     }

@@ -13,6 +13,9 @@ use golive::demo::access::{ACME_TOKEN, GLOBEX_TOKEN, JWT_SIGNING_KEY, role_token
 use golive::demo::{DEMO_API_KEY, DemoServer};
 use golive::redact::Redactor;
 
+#[path = "support/nginx.rs"]
+mod nginx;
+
 /// Returns every credential the tests use, which the context registers as secrets.
 fn secrets() -> Vec<String> {
     let mut secrets = vec![
@@ -475,6 +478,316 @@ families = ["xss"]
     let probe = run("input", &settings).await;
     assert_eq!(probe.outcome, Outcome::Fail);
     assert_no_secrets(&probe);
+}
+
+/// How a raw HTTP/1.1 test server treats a request with a large body.
+#[derive(Debug, Clone, Copy)]
+enum BodyServer {
+    /// Reads the head, sends 413 with this body and closes without reading the request body,
+    /// like nginx without lingering close. `{authorization}` in the body is replaced with the
+    /// request's `Authorization` value.
+    EarlyReject(&'static str),
+    /// Reads the whole body and answers 200 with the number of bytes received.
+    ReadAllThenOk,
+    /// Reads the head and closes without a response.
+    CloseWithoutResponse,
+    /// Reads the head, then keeps the connection open without reading or answering.
+    Silent,
+}
+
+/// A raw HTTP/1.1 server on 127.0.0.1 that records the request heads it read.
+struct RawServer {
+    url: String,
+    heads: Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl RawServer {
+    async fn start(behaviour: BodyServer) -> RawServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/upload", listener.local_addr().unwrap());
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&heads);
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let recorded = Arc::clone(&recorded);
+                tokio::spawn(serve_body_request(stream, behaviour, recorded));
+            }
+        });
+        RawServer { url, heads, task }
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+/// Reads up to the end of the request head; returns the head and the body bytes read after it.
+async fn read_request_head(stream: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use tokio::io::AsyncReadExt as _;
+
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
+            return Some((head, buffer[end + 4..].to_vec()));
+        }
+        let read = stream.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+fn header_value(head: &str, name: &str) -> Option<String> {
+    head.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_string())
+    })
+}
+
+async fn serve_body_request(
+    mut stream: tokio::net::TcpStream,
+    behaviour: BodyServer,
+    recorded: Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let Some((head, already_read)) = read_request_head(&mut stream).await else {
+        return;
+    };
+    recorded.lock().unwrap().push(head.clone());
+    let response = match behaviour {
+        BodyServer::EarlyReject(template) => {
+            let authorization = header_value(&head, "authorization").unwrap_or_default();
+            let body = template.replace("{authorization}", &authorization);
+            format!(
+                "HTTP/1.1 413 Request Entity Too Large\r\ncontent-type: text/plain\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        }
+        BodyServer::ReadAllThenOk => {
+            let length: usize = header_value(&head, "content-length")
+                .and_then(|value| value.parse().ok())
+                .unwrap_or(0);
+            let mut received = already_read.len();
+            let mut chunk = vec![0u8; 64 * 1024];
+            while received < length {
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(read) => received += read,
+                }
+            }
+            let body = format!("{{\"received_bytes\": {received}}}");
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n{body}",
+                body.len()
+            )
+        }
+        BodyServer::CloseWithoutResponse => return,
+        BodyServer::Silent => {
+            // Holds the connection until the test drops the server, which aborts this task.
+            std::future::pending::<()>().await;
+            return;
+        }
+    };
+    let _ = stream.write_all(response.as_bytes()).await;
+}
+
+fn oversized_settings(url: &str, extra: &str) -> String {
+    format!(
+        r#"
+url = "{url}?q={{payload}}"
+families = ["oversized"]
+headers = {{ Authorization = "Bearer {ACME_TOKEN}" }}
+{extra}
+"#
+    )
+}
+
+/// Returns the row of the `oversized` request in the payload table.
+fn oversized_row(probe: &Probe) -> &golive::checks::EvidenceRow {
+    table(probe, "payloads")
+        .rows
+        .iter()
+        .find(|row| row.label.starts_with("oversized"))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn oversized_demo_early_413_passes() {
+    let server = start().await;
+    let base = server.base_url();
+    let settings = format!(
+        "url = \"{base}/secure/input/search?q={{payload}}\"\nfamilies = [\"oversized\"]"
+    );
+    let probe = run("input", &settings).await;
+    assert_eq!(probe.outcome, Outcome::Pass, "{}", probe.summary);
+    assert_eq!(oversized_row(&probe).cells[0].text, "413");
+}
+
+#[tokio::test]
+async fn oversized_early_closer_passes() {
+    let server = RawServer::start(BodyServer::EarlyReject(
+        "request body too large for {authorization}",
+    ))
+    .await;
+    // The default body of 11 MiB is far more than the socket buffers hold, so the server
+    // closes while golive is still writing.
+    let probe = run("input", &oversized_settings(&server.url, "")).await;
+    assert_eq!(probe.outcome, Outcome::Pass, "{}", probe.summary);
+    assert_eq!(oversized_row(&probe).cells[0].text, "413");
+    assert_no_secrets(&probe);
+    let heads = server.heads();
+    assert_eq!(heads.len(), 1);
+    let head = &heads[0];
+    assert!(head.starts_with("POST /upload?q= HTTP/1.1"), "{head}");
+    assert_eq!(
+        header_value(head, "content-length").as_deref(),
+        Some("11534336")
+    );
+    assert_eq!(header_value(head, "connection").as_deref(), Some("close"));
+    let token = format!("Bearer {ACME_TOKEN}");
+    assert_eq!(
+        header_value(head, "authorization").as_deref(),
+        Some(token.as_str())
+    );
+}
+
+#[tokio::test]
+async fn oversized_early_closer_leak_fails() {
+    let server = RawServer::start(BodyServer::EarlyReject(
+        "java.lang.IllegalStateException: body too large for {authorization}\n\
+         \tat com.authbridge.gateway.BodyLimit.check(BodyLimit.java:42)\n",
+    ))
+    .await;
+    let probe = run("input", &oversized_settings(&server.url, "")).await;
+    assert_eq!(probe.outcome, Outcome::Fail);
+    assert!(
+        probe.summary.contains("leaks Java stack trace"),
+        "{}",
+        probe.summary
+    );
+    assert_eq!(probe.evidence.status, Some(413));
+    let excerpt = probe.evidence.body_excerpt.clone().unwrap_or_default();
+    assert!(excerpt.contains("BodyLimit.java:42"), "{excerpt}");
+    assert_no_secrets(&probe);
+}
+
+#[tokio::test]
+async fn oversized_whole_body_read_fails() {
+    let server = RawServer::start(BodyServer::ReadAllThenOk).await;
+    let extra = "oversized_bytes = 1048576";
+    let probe = run("input", &oversized_settings(&server.url, extra)).await;
+    assert_eq!(probe.outcome, Outcome::Fail);
+    assert!(
+        probe.summary.contains("status 200, expected 413"),
+        "{}",
+        probe.summary
+    );
+    let excerpt = probe.evidence.body_excerpt.clone().unwrap_or_default();
+    assert_eq!(excerpt, "{\"received_bytes\": 1048576}");
+    assert_no_secrets(&probe);
+}
+
+#[tokio::test]
+async fn oversized_close_without_response_is_error() {
+    let server = RawServer::start(BodyServer::CloseWithoutResponse).await;
+    let probe = run("input", &oversized_settings(&server.url, "")).await;
+    assert_eq!(probe.outcome, Outcome::Error);
+    assert!(
+        probe
+            .summary
+            .contains("closed the connection without sending a response after"),
+        "{}",
+        probe.summary
+    );
+    assert!(
+        probe.summary.contains("of 11534336 body bytes"),
+        "{}",
+        probe.summary
+    );
+    assert!(
+        probe.evidence.request.iter().any(|line| line.contains("POST")),
+        "{:?}",
+        probe.evidence.request
+    );
+    assert_no_secrets(&probe);
+}
+
+#[tokio::test]
+async fn oversized_silent_server_times_out() {
+    let server = RawServer::start(BodyServer::Silent).await;
+    let mut ctx = context();
+    ctx.timeout = Duration::from_secs(2);
+    let spec = spec("input", &oversized_settings(&server.url, ""));
+    // Hang protection only: the probe's own timeout is 2 s.
+    let probe = tokio::time::timeout(Duration::from_secs(60), spec.run(&ctx))
+        .await
+        .unwrap();
+    assert_eq!(probe.outcome, Outcome::Error);
+    assert!(
+        probe.summary.contains("timed out after 2s with no response"),
+        "{}",
+        probe.summary
+    );
+}
+
+#[tokio::test]
+async fn oversized_real_nginx_passes() {
+    // nginx rejects a body above `client_max_body_size`, 1 MiB by default, with 413 before
+    // the location's `return` runs.
+    let nginx = nginx::NginxServer::start(nginx::NginxSite::SecureHeaders);
+    let probe = run("input", &oversized_settings(&nginx.url("/upload"), "")).await;
+    assert_eq!(probe.outcome, Outcome::Pass, "{}", probe.summary);
+    assert_eq!(oversized_row(&probe).cells[0].text, "413");
+}
+
+#[tokio::test]
+async fn oversized_untrusted_certificate_is_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let certificate = certified.cert.der().clone();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(
+        certified.signing_key.serialize_der().into(),
+    );
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certificate], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            // The client rejects the certificate, so the handshake fails on this side too.
+            let _ = acceptor.accept(stream).await;
+        }
+    });
+    let url = format!("https://{addr}/upload");
+    let probe = run("input", &oversized_settings(&url, "")).await;
+    task.abort();
+    assert_eq!(probe.outcome, Outcome::Error);
+    assert!(
+        probe
+            .summary
+            .contains("is not signed by a trusted certificate authority"),
+        "{}",
+        probe.summary
+    );
 }
 
 fn demo_secret(name: &str) -> Option<String> {

@@ -1194,7 +1194,10 @@ fn signoff_missing_role_rejected() {
     let failure = load_text(&text).unwrap_err();
 
     let error = find(&failure, "missing required key `role`");
-    assert_eq!(error.message, "missing required key `role` in sign-off `qa-approval`");
+    assert_eq!(
+        error.message,
+        "missing required key `role` in sign-off `qa-approval`"
+    );
 }
 
 #[test]
@@ -1207,7 +1210,10 @@ fn duplicate_signoff_id_rejected() {
 
     let error = find(&failure, "duplicate sign-off id");
     assert_eq!(error.line, 20);
-    assert_eq!(error.help.as_deref(), Some("the first sign-off with this id is on line 14"));
+    assert_eq!(
+        error.help.as_deref(),
+        Some("the first sign-off with this id is on line 14")
+    );
 }
 
 #[test]

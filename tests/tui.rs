@@ -1972,3 +1972,16 @@ fn signoff_popup() {
     type_text(&mut app, "lead");
     insta::assert_snapshot!(draw(&app, 100, 32).backend());
 }
+
+#[test]
+fn w_in_qa_view_waives_shown_item() {
+    let mut app = failing_health_app();
+    press(&mut app, KeyCode::Enter);
+    assert!(app.qa.is_some());
+
+    let actions = submit_waiver(&mut app, GRACE, "2026-02-17T06:00:00Z");
+
+    assert_eq!(actions.len(), 1);
+    assert!(matches!(&actions[0], Action::Waive(request) if request.item == "health"));
+    assert!(app.qa.is_some());
+}

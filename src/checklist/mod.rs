@@ -243,7 +243,7 @@ pub struct WaiverSpec {
     pub item: String,
     pub reason: String,
     pub risk: Risk,
-    /// What limits the damage while the item is not satisfied.
+    /// The measure that limits the damage while the item is not satisfied.
     pub control: String,
     /// From this time on, the waiver no longer counts.
     pub expires: jiff::Timestamp,

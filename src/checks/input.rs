@@ -5,6 +5,12 @@
 //! application receives the payload exactly as written after its one round of URL decoding. A
 //! payload written already encoded (`..%2f..`) therefore reaches the application encoded, which
 //! probes double decoding.
+//!
+//! The `oversized` request goes over golive's own connection (see [`oversized`]) so that a 413
+//! sent before the body is fully written counts as the response; every other request goes
+//! through the shared HTTP client.
+
+mod oversized;
 
 use std::fmt;
 
@@ -392,7 +398,11 @@ impl InputCheck {
         let results: Vec<(String, Result<PayloadResult, Probe>)> = futures::stream::iter(plan)
             .map(|planned| async move {
                 let name = row_label(planned.family, &planned.label, &ctx.redactor);
-                let result = match exchange(ctx, &planned.parts).await {
+                let sent = match planned.family {
+                    Family::Oversized => oversized::send(ctx, &planned.parts).await,
+                    _ => exchange(ctx, &planned.parts).await,
+                };
+                let result = match sent {
                     Ok(exchange) => Ok(PayloadResult {
                         leaks: leak::scan(&exchange.body, &exchange.headers, &ctx.redactor),
                         problems: Vec::new(),

@@ -1,5 +1,6 @@
 //! The human-readable rendering of a launch record (`record.md`): the decision first, then
-//! blockers, waivers, sign-offs, and every phase with its items.
+//! blockers and missing sign-offs, waivers, sign-offs, drift since sign-off, and every phase
+//! with its items.
 //!
 //! Every string that came from the checklist, a person or the network is made terminal-safe
 //! and escaped so that it shows as plain text. Inline markup characters (backticks, `*`, `_`,
@@ -9,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use super::{LaunchRecord, RecordItem};
+use super::{LaunchRecord, Predicate, RecordItem};
 use crate::redact::Redactor;
 use crate::sanitize::terminal_safe;
 
@@ -72,10 +73,10 @@ pub fn render(record: &LaunchRecord, redactor: &Redactor) -> String {
         }
     }
 
-    out.push_str("\n## Waivers\n\n");
-    render_json_list(&mut out, &predicate.waivers, redactor);
-    out.push_str("\n## Sign-offs\n\n");
-    render_json_list(&mut out, &predicate.sign_offs, redactor);
+    render_missing_sign_offs(&mut out, predicate, redactor);
+    render_waivers(&mut out, predicate, redactor);
+    render_sign_offs(&mut out, predicate, redactor);
+    render_drift(&mut out, predicate, redactor);
 
     for phase in &predicate.phases {
         let _ = writeln!(
@@ -138,14 +139,93 @@ fn render_item_details(out: &mut String, item: &RecordItem, redactor: &Redactor)
     }
 }
 
-/// Writes a list of JSON values (waivers or sign-offs) as bullet points, or `None.`.
-fn render_json_list(out: &mut String, values: &[serde_json::Value], redactor: &Redactor) {
-    if values.is_empty() {
+fn render_missing_sign_offs(out: &mut String, predicate: &Predicate, redactor: &Redactor) {
+    let text = |value: &str| escape(&redactor.redact(value));
+    out.push_str("\n## Missing sign-offs\n\n");
+    if predicate.missing_sign_offs.is_empty() {
         out.push_str("None.\n");
         return;
     }
-    for value in values {
-        let _ = writeln!(out, "- {}", escape(&redactor.redact(&value.to_string())));
+    out.push_str("| sign-off | title | role | waiting for phases |\n| --- | --- | --- | --- |\n");
+    for missing in &predicate.missing_sign_offs {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            text(&missing.id),
+            text(&missing.title),
+            text(&missing.role),
+            text(&missing.waiting_for.join(", "))
+        );
+    }
+}
+
+fn render_waivers(out: &mut String, predicate: &Predicate, redactor: &Redactor) {
+    let text = |value: &str| escape(&redactor.redact(value));
+    out.push_str("\n## Waivers\n\n");
+    if predicate.waivers.is_empty() {
+        out.push_str("None.\n");
+        return;
+    }
+    for waiver in &predicate.waivers {
+        let expired = if waiver.expired { " (expired)" } else { "" };
+        let _ = writeln!(
+            out,
+            "- {}: {} risk, expires {}{expired}. Reason: {}. Control: {}. Requested by {}, \
+             approved by {}, from the {}.",
+            text(&waiver.item),
+            text(&waiver.risk),
+            waiver.expires,
+            text(&waiver.reason),
+            text(&waiver.control),
+            text(&waiver.requested_by),
+            text(&waiver.approved_by),
+            text(&waiver.source),
+        );
+    }
+}
+
+fn render_sign_offs(out: &mut String, predicate: &Predicate, redactor: &Redactor) {
+    let text = |value: &str| escape(&redactor.redact(value));
+    out.push_str("\n## Sign-offs\n\n");
+    if predicate.sign_offs.is_empty() {
+        out.push_str("None.\n");
+        return;
+    }
+    for given in &predicate.sign_offs {
+        let _ = writeln!(
+            out,
+            "- {} ({}): given by {} as {} at {}; item verdict then {}, journal head {}",
+            text(&given.id),
+            text(&given.title),
+            text(&given.by),
+            text(&given.role),
+            given.at,
+            text(&given.state.verdict).to_uppercase(),
+            text(&given.state.journal_head),
+        );
+    }
+}
+
+fn render_drift(out: &mut String, predicate: &Predicate, redactor: &Redactor) {
+    let text = |value: &str| escape(&redactor.redact(value));
+    out.push_str("\n## Drift since sign-off\n\n");
+    if predicate.drift.is_empty() {
+        out.push_str("None.\n");
+        return;
+    }
+    out.push_str("| item | from | to | sign-off | at | still open |\n");
+    out.push_str("| --- | --- | --- | --- | --- | --- |\n");
+    for line in &predicate.drift {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            text(&line.item),
+            text(&line.from),
+            text(&line.to),
+            text(&line.signoff),
+            line.at,
+            if line.unresolved { "yes" } else { "no" }
+        );
     }
 }
 

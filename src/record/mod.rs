@@ -3,7 +3,8 @@
 //! [`build`] folds a [`Checklist`], its [`Session`] and the session journal into a
 //! [`LaunchRecord`], an [in-toto Statement v1][statement]. Its subjects are the checklist file
 //! and any attached files. Its predicate contains the decision, every item's state and the
-//! journal's length and head hash.
+//! journal's length and head hash. The decision is [`Session::decision`] at the generation
+//! time: items and sign-offs together, with the waivers that count and the drift since sign-off.
 //!
 //! The JSON bytes ([`LaunchRecord::to_json`]) depend only on the state they describe: every
 //! object is a struct with a fixed field order or a sorted map, the output is pretty-printed
@@ -17,6 +18,7 @@
 //! [statement]: https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md
 
 pub mod allowed_signers;
+pub mod export;
 pub mod markdown;
 pub mod signing;
 pub mod verify;
@@ -28,9 +30,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::checklist::{Checklist, Item, ItemBody};
-use crate::journal::{Event, GENESIS_HASH};
+use crate::journal::{Event, EventKind, GENESIS_HASH, SignOffState};
 use crate::redact::Redactor;
-use crate::session::Session;
+use crate::session::{Session, Waiver, WaiverSource};
 
 /// The `_type` of an in-toto Statement v1.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
@@ -83,14 +85,24 @@ pub struct Predicate {
     pub checklist: ChecklistInfo,
     /// When the record was built.
     pub generated_at: jiff::Timestamp,
-    /// `go` or `no-go`.
+    /// `go` only when every required item is passed, done or waived and every required
+    /// sign-off is given, else `no-go`.
     pub decision: Decision,
-    /// Required items that are not satisfied, in checklist order.
+    /// Required items that are not passed, done or waived, in checklist order.
     pub blockers: Vec<RecordBlocker>,
-    /// Blockers accepted by a named person; always empty until waivers exist in sessions.
-    pub waivers: Vec<serde_json::Value>,
-    /// Named approvals of the decision; always empty until sign-offs exist in sessions.
-    pub sign_offs: Vec<serde_json::Value>,
+    /// Required sign-offs not given, in checklist order.
+    #[serde(default)]
+    pub missing_sign_offs: Vec<RecordMissingSignOff>,
+    /// Ids of the items that count toward GO only through a waiver, in checklist order.
+    #[serde(default)]
+    pub waived_items: Vec<String>,
+    /// Every waiver of the session, expired or not, in checklist order of the items.
+    pub waivers: Vec<RecordWaiver>,
+    /// Sign-offs given, in the order they were given.
+    pub sign_offs: Vec<RecordSignOff>,
+    /// Drift events of the journal: items that counted toward GO at a sign-off and stopped.
+    #[serde(default)]
+    pub drift: Vec<RecordDrift>,
     pub phases: Vec<RecordPhase>,
     pub journal: JournalInfo,
 }
@@ -129,6 +141,64 @@ pub struct RecordBlocker {
     pub item: String,
     pub title: String,
     pub status: String,
+}
+
+/// A required sign-off that was not given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordMissingSignOff {
+    pub id: String,
+    pub title: String,
+    pub role: String,
+    /// Phases of its `after` list that were not complete, so it could not be given yet.
+    pub waiting_for: Vec<String>,
+}
+
+/// Accepted risk on one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordWaiver {
+    pub item: String,
+    pub reason: String,
+    /// `critical`, `high`, `medium` or `low`.
+    pub risk: String,
+    /// The measure that limits the damage while the item is not satisfied.
+    pub control: String,
+    pub expires: jiff::Timestamp,
+    /// Whether `expires` had passed at `generated_at`, so the waiver no longer counted.
+    pub expired: bool,
+    pub requested_by: String,
+    pub approved_by: String,
+    /// When the journal recorded it; `null` for a waiver written in the checklist.
+    pub recorded_at: Option<jiff::Timestamp>,
+    /// `checklist` for a `[[waivers]]` table, `journal` for a waiver given in the cockpit.
+    pub source: String,
+}
+
+/// A sign-off that was given, with the state of the session it approved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordSignOff {
+    pub id: String,
+    pub title: String,
+    /// The role the person stated.
+    pub role: String,
+    pub by: String,
+    pub at: jiff::Timestamp,
+    /// The item verdict, counts by status and journal head hash at signing.
+    pub state: SignOffState,
+}
+
+/// A drift event: an item that counted toward GO at a sign-off and no longer did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordDrift {
+    pub item: String,
+    /// Its status word when the sign-off was given.
+    pub from: String,
+    /// Its status word when the drift was recorded.
+    pub to: String,
+    pub signoff: String,
+    /// When the journal recorded the drift.
+    pub at: jiff::Timestamp,
+    /// Whether the item still did not count toward GO at `generated_at`.
+    pub unresolved: bool,
 }
 
 /// One phase with its items.
@@ -233,8 +303,19 @@ pub fn build(source: &RecordSource<'_>) -> Result<LaunchRecord, RecordError> {
     for attachment in source.attachments {
         subject.push(attachment_subject(&attachment.path, redactor)?);
     }
-    let verdict = source.session.verdict();
-    let blockers = verdict
+    // Item statuses and the decision are both taken at the generation time, so that a waiver
+    // expiring between the session's clock and the export cannot make them disagree.
+    let at_generation;
+    let session = if source.session.now() == source.generated_at {
+        source.session
+    } else {
+        let mut copy = source.session.clone();
+        copy.set_now(source.generated_at);
+        at_generation = copy;
+        &at_generation
+    };
+    let decision = session.decision(source.generated_at);
+    let blockers = decision
         .blockers
         .iter()
         .map(|blocker| RecordBlocker {
@@ -243,6 +324,47 @@ pub fn build(source: &RecordSource<'_>) -> Result<LaunchRecord, RecordError> {
             status: blocker.status.word().to_string(),
         })
         .collect();
+    let missing_sign_offs = decision
+        .missing_signoffs
+        .iter()
+        .map(|missing| RecordMissingSignOff {
+            id: redactor.redact(&missing.id),
+            title: redactor.redact(&missing.title),
+            role: redactor.redact(&missing.role),
+            waiting_for: missing
+                .waiting_for
+                .iter()
+                .map(|phase| redactor.redact(phase))
+                .collect(),
+        })
+        .collect();
+    let waived_items = decision
+        .waived
+        .iter()
+        .map(|waiver| redactor.redact(&waiver.item))
+        .collect();
+    let waivers = session
+        .waivers()
+        .into_iter()
+        .map(|waiver| record_waiver(waiver, source.generated_at, redactor))
+        .collect();
+    let sign_offs = session
+        .sign_offs()
+        .iter()
+        .map(|given| RecordSignOff {
+            id: redactor.redact(&given.id),
+            title: redactor.redact(&given.title),
+            role: redactor.redact(&given.role),
+            by: redactor.redact(&given.actor),
+            at: given.at,
+            state: SignOffState {
+                verdict: redactor.redact(&given.state.verdict),
+                counts: given.state.counts.clone(),
+                journal_head: redactor.redact(&given.state.journal_head),
+            },
+        })
+        .collect();
+    let drift = record_drift(source.journal_events, session, redactor);
     let phases = checklist
         .phases
         .iter()
@@ -252,7 +374,7 @@ pub fn build(source: &RecordSource<'_>) -> Result<LaunchRecord, RecordError> {
             items: phase
                 .items
                 .iter()
-                .map(|item| record_item(item, source.session, redactor))
+                .map(|item| record_item(item, session, redactor))
                 .collect(),
         })
         .collect();
@@ -273,14 +395,17 @@ pub fn build(source: &RecordSource<'_>) -> Result<LaunchRecord, RecordError> {
                 launch_at: checklist.launch_at,
             },
             generated_at: source.generated_at,
-            decision: if verdict.go {
+            decision: if decision.go {
                 Decision::Go
             } else {
                 Decision::NoGo
             },
             blockers,
-            waivers: Vec::new(),
-            sign_offs: Vec::new(),
+            missing_sign_offs,
+            waived_items,
+            waivers,
+            sign_offs,
+            drift,
             phases,
             journal: JournalInfo {
                 length: source.journal_events.len() as u64,
@@ -289,6 +414,50 @@ pub fn build(source: &RecordSource<'_>) -> Result<LaunchRecord, RecordError> {
             },
         },
     })
+}
+
+fn record_waiver(waiver: &Waiver, now: jiff::Timestamp, redactor: &Redactor) -> RecordWaiver {
+    RecordWaiver {
+        item: redactor.redact(&waiver.item),
+        reason: redactor.redact(&waiver.reason),
+        risk: waiver.risk.as_str().to_string(),
+        control: redactor.redact(&waiver.control),
+        expires: waiver.expires,
+        expired: !waiver.is_active(now),
+        requested_by: redactor.redact(&waiver.requested_by),
+        approved_by: redactor.redact(&waiver.approved_by),
+        recorded_at: waiver.recorded_at,
+        source: match waiver.source {
+            WaiverSource::Checklist => "checklist",
+            WaiverSource::Journal => "journal",
+        }
+        .to_string(),
+    }
+}
+
+/// Lists the journal's drift events in journal order, marking those whose item still does not
+/// count toward GO.
+fn record_drift(events: &[Event], session: &Session, redactor: &Redactor) -> Vec<RecordDrift> {
+    events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Drift {
+                item,
+                from,
+                to,
+                signoff,
+            } => Some(RecordDrift {
+                item: redactor.redact(item),
+                from: from.word().to_string(),
+                to: to.word().to_string(),
+                signoff: redactor.redact(signoff),
+                at: event.at,
+                unresolved: session.item(item).is_some()
+                    && !session.settled_status(item).counts_toward_go(),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 impl LaunchRecord {

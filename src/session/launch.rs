@@ -6,7 +6,7 @@
 //! only when every required item is passed, done or waived and every required sign-off is
 //! given. Drift is an item that counted toward GO when a sign-off was given and no longer does.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -15,7 +15,7 @@ use super::{ActionError, Blocker, Session, Status};
 use crate::checklist::{Risk, SignOffSpec, WaiverSpec, same_person};
 use crate::journal::{Event, EventKind, SignOffState};
 
-/// Where a waiver was written.
+/// The origin of a waiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WaiverSource {
@@ -31,7 +31,7 @@ pub struct Waiver {
     pub item: String,
     pub reason: String,
     pub risk: Risk,
-    /// What limits the damage while the item is not satisfied.
+    /// The measure that limits the damage while the item is not satisfied.
     pub control: String,
     /// From this time on, the waiver no longer counts.
     pub expires: Timestamp,
@@ -45,13 +45,13 @@ pub struct Waiver {
 }
 
 impl Waiver {
-    /// Whether the waiver still counts at `now`.
+    /// Returns whether the waiver still counts at `now`.
     pub fn is_active(&self, now: Timestamp) -> bool {
         now < self.expires
     }
 }
 
-/// What a person enters to waive an item. The requester is the person at the keyboard.
+/// The fields a person enters to waive an item. The requester is the person at the keyboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaiverRequest {
     pub item: String,
@@ -75,7 +75,7 @@ pub struct SignOff {
     pub state: SignOffState,
     /// Items that counted toward GO when it was given, with their status then.
     #[serde(skip)]
-    pub counted: Vec<(String, Status)>,
+    pub counted: BTreeMap<String, Status>,
 }
 
 /// A required sign-off that has not been given.
@@ -114,7 +114,7 @@ pub struct DriftLine {
 }
 
 impl Session {
-    /// The time that decides whether a waiver has expired.
+    /// Returns the time that decides whether a waiver has expired.
     pub fn now(&self) -> Timestamp {
         self.now
     }
@@ -133,12 +133,12 @@ impl Session {
         }
     }
 
-    /// The sign-offs the checklist requires, in checklist order.
+    /// Returns the sign-offs the checklist requires, in checklist order.
     pub fn required_signoffs(&self) -> &[SignOffSpec] {
         &self.policy.signoffs
     }
 
-    /// Every waiver, expired or not, in checklist order of the items.
+    /// Returns every waiver, expired or not, in checklist order of the items.
     pub fn waivers(&self) -> Vec<&Waiver> {
         self.checklist
             .items()
@@ -146,17 +146,17 @@ impl Session {
             .collect()
     }
 
-    /// The waiver of an item, expired or not.
+    /// Returns the waiver of an item, expired or not.
     pub fn waiver(&self, item_id: &str) -> Option<&Waiver> {
         self.waivers.get(item_id)
     }
 
-    /// Sign-offs given, in the order they were given.
+    /// Returns the sign-offs given, in the order they were given.
     pub fn sign_offs(&self) -> &[SignOff] {
         &self.sign_offs
     }
 
-    /// Required sign-offs not given yet, in checklist order.
+    /// Returns the required sign-offs not given yet, in checklist order.
     pub fn pending_signoffs(&self) -> Vec<&SignOffSpec> {
         self.policy
             .signoffs
@@ -331,7 +331,7 @@ impl Session {
         })
     }
 
-    /// Journal events for waivers that expired at the session's time and whose expiry the
+    /// Returns the journal events for waivers that expired at the session's time and whose expiry the
     /// journal has not recorded. Applying the appended events marks them recorded.
     pub fn pending_waiver_expiries(&self) -> Vec<EventKind> {
         self.waivers()
@@ -344,8 +344,12 @@ impl Session {
             .collect()
     }
 
-    /// Items that counted toward GO at a sign-off and no longer do, in checklist order.
+    /// Returns the items that counted toward GO at a sign-off and no longer do, in checklist
+    /// order.
     pub fn drift(&self) -> Vec<DriftLine> {
+        if self.sign_offs.is_empty() {
+            return Vec::new();
+        }
         self.checklist
             .items()
             .filter_map(|item| {
@@ -361,7 +365,7 @@ impl Session {
             .collect()
     }
 
-    /// Journal events for drift the journal has not recorded yet: one per item each time its
+    /// Returns the journal events for drift the journal has not recorded yet: one per item each time its
     /// status changes while it does not count toward GO. Applying the appended events marks
     /// them recorded.
     pub fn pending_drift(&self) -> Vec<EventKind> {
@@ -478,18 +482,15 @@ impl Session {
         });
     }
 
-    /// The first sign-off given while the item counted toward GO, with its status then.
+    /// Finds the first sign-off given while the item counted toward GO, with its status then.
     fn counted_at_signoff(&self, item_id: &str) -> Option<(&str, Status)> {
         self.sign_offs.iter().find_map(|given| {
-            given
-                .counted
-                .iter()
-                .find(|(id, _)| id == item_id)
-                .map(|(_, status)| (given.id.as_str(), *status))
+            let status = given.counted.get(item_id)?;
+            Some((given.id.as_str(), *status))
         })
     }
 
-    /// Settled statuses of every item in checklist order, at the session's time.
+    /// Returns the settled status of every item in checklist order, at the session's time.
     fn settled_statuses(&self) -> Vec<Status> {
         self.checklist
             .items()
@@ -497,7 +498,7 @@ impl Session {
             .collect()
     }
 
-    /// Ids of the phases among `phase_ids` with a required item that does not count toward
+    /// Returns the ids of the phases among `phase_ids` with a required item that does not count toward
     /// GO. `statuses` are in checklist order.
     fn incomplete_phases(&self, phase_ids: &[String], statuses: &[Status]) -> Vec<String> {
         let mut by_phase: HashMap<&str, bool> = HashMap::new();

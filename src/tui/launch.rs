@@ -42,7 +42,7 @@ pub struct WaiverForm {
     pub field: usize,
     /// Character index into the field being edited.
     pub cursor: usize,
-    /// Why the last submission was rejected.
+    /// The reason the last submission was rejected.
     pub error: Option<String>,
 }
 
@@ -56,16 +56,20 @@ pub struct SignOffForm {
     pub role: String,
     /// Character index into `role`.
     pub cursor: usize,
-    /// Why the last submission was rejected.
+    /// The reason the last submission was rejected.
     pub error: Option<String>,
 }
 
 impl App {
     /// Opens the waiver form for the selected item (`w`).
     pub(super) fn open_waiver_form(&mut self) {
-        let Some(item) = self.selected_id() else {
-            return;
-        };
+        if let Some(item) = self.selected_id() {
+            self.open_waiver_form_for(item);
+        }
+    }
+
+    /// Opens the waiver form for an item, or explains why the item cannot be waived.
+    pub(super) fn open_waiver_form_for(&mut self, item: String) {
         let status = self.session.settled_status(&item);
         if status.is_satisfied() {
             self.status_line = Some(format!(
@@ -98,9 +102,14 @@ impl App {
 
     /// Asks to revoke the selected item's waiver (`W`).
     pub(super) fn revoke_selected_waiver(&mut self) -> Vec<Action> {
-        let Some(item) = self.selected_id() else {
-            return Vec::new();
-        };
+        match self.selected_id() {
+            Some(item) => self.revoke_waiver_of(item),
+            None => Vec::new(),
+        }
+    }
+
+    /// Asks to revoke an item's waiver, or explains that it has none.
+    pub(super) fn revoke_waiver_of(&mut self, item: String) -> Vec<Action> {
         match self.session.revoke_waiver(&item) {
             Ok(_) => vec![Action::RevokeWaiver(item)],
             Err(err) => {

@@ -2,8 +2,8 @@
 //! `[[waivers]]` of its waivers file.
 //!
 //! A waiver that names an unknown item, has an invalid expiry, misses a field or is approved
-//! by its requester is an error that stops the load, because a waiver silently dropped would
-//! turn a GO into a NO-GO on launch day, and one silently accepted would hide a risk.
+//! by its requester is an error that stops the load. A waiver dropped without a word would turn
+//! a GO into a NO-GO on launch day, and one accepted without a check would hide a risk.
 
 use std::collections::HashMap;
 use std::ops::Range;

@@ -64,6 +64,35 @@ impl RequestParts {
         }
         lines
     }
+
+    /// Returns the redactor for this request: the given one, plus the Basic credentials built
+    /// from the URL's userinfo when it has any.
+    pub fn redactor<'a>(&self, redactor: &'a Redactor) -> Cow<'a, Redactor> {
+        with_url_credentials(&self.url, redactor)
+    }
+
+    /// Returns the `Authorization` value that reqwest builds from the URL's userinfo, such as
+    /// `Basic dXNlcjpwYXNz`, or `None` when the URL has none.
+    pub fn basic_authorization(&self) -> Option<String> {
+        HttpUrl(self.url.clone())
+            .basic_credentials()
+            .map(|credentials| format!("Basic {credentials}"))
+    }
+}
+
+/// A response that a probe read over its own connection instead of through [`exchange`].
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    /// The body up to the probe's body limit.
+    pub body: Vec<u8>,
+    /// Whether the body was longer than the limit, or did not end, and was cut.
+    pub body_cut: bool,
+    /// Time from connecting to the end of the read body.
+    pub latency: Duration,
+    /// Notes for the evidence; they are masked when the exchange is built.
+    pub notes: Vec<String>,
 }
 
 /// A response as read, with the request that produced it.
@@ -116,6 +145,32 @@ impl Exchange {
             latency_ms: Some(millis(self.latency)),
             notes,
             ..Evidence::default()
+        }
+    }
+
+    /// Builds the exchange of a response read over a probe's own connection, with the request
+    /// lines and the URL-derived secrets that [`exchange`] records. The final URL is the
+    /// request's, since such a probe follows no redirect.
+    pub fn from_raw(parts: &RequestParts, redactor: &Redactor, response: RawResponse) -> Self {
+        let redactor = parts.redactor(redactor);
+        let notes = response
+            .notes
+            .iter()
+            .map(|note| terminal_safe(&redactor.redact(note)))
+            .collect();
+        Exchange {
+            request_lines: parts.request_lines(&redactor),
+            status: response.status,
+            headers: response.headers,
+            body: response.body,
+            body_cut: response.body_cut,
+            latency: response.latency,
+            final_url: parts.url.clone(),
+            notes,
+            extra_secrets: HttpUrl(parts.url.clone())
+                .basic_credentials()
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -468,7 +523,7 @@ fn find_source<'a, T: std::error::Error + 'static>(
 
 /// Explains in plain words why the server's certificate was rejected, or returns `None` for
 /// other failures.
-fn certificate_problem(error: &rustls::Error, host: &str) -> Option<String> {
+pub(crate) fn certificate_problem(error: &rustls::Error, host: &str) -> Option<String> {
     use rustls::CertificateError;
 
     let rustls::Error::InvalidCertificate(problem) = error else {

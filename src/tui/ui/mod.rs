@@ -49,6 +49,7 @@ pub fn render(frame: &mut Frame, app: &App) {
 
     if app.qa.is_some() {
         render_qa(frame, app, area);
+        launch::render_launch_popup(frame, app, area);
         if app.show_help {
             render_key_help(frame, app, area, QA_KEYS);
         }

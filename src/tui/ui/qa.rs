@@ -29,6 +29,8 @@ pub const QA_KEYS: &[(&str, &str)] = &[
     ("x", "mark the manual item failed; take back a failed mark"),
     ("F", "mark the manual item failed"),
     ("a", "add a note to the item (Enter saves, Esc cancels)"),
+    ("w  W", "waive the item (opens a form); revoke its waiver"),
+    ("s", "give a pending sign-off in your role"),
     ("r", "send the manual item's request, or re-run the check"),
     ("c", "copy the request as a curl command (OSC 52)"),
     (
