@@ -1,13 +1,30 @@
-//! Durations as people write them in checklists and settings: `500ms`, `10s`, `5m`, `1h 30m`.
+//! Durations as people write them in checklists and settings: `500ms`, `10s`, `5m`, `1h 30m`,
+//! `7d` (a day is 24 hours).
 
 use std::time::Duration;
 
 /// Parses a friendly duration such as `10s` or `1m 30s` (jiff's friendly format, which also
 /// accepts ISO 8601 such as `PT10S`). Negative durations are rejected.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let signed: jiff::SignedDuration = text.trim().parse().map_err(|err| {
-        format!("invalid duration `{text}` ({err}); write it like `500ms`, `10s`, `5m` or `1h 30m`")
-    })?;
+    let trimmed = text.trim();
+    let signed = match trimmed.parse::<jiff::SignedDuration>() {
+        Ok(signed) => signed,
+        // Days and weeks are calendar units to jiff, so they only parse as a span; for ages and
+        // periods here a day is always 24 hours.
+        Err(err) => trimmed
+            .parse::<jiff::Span>()
+            .ok()
+            .and_then(|span| {
+                span.to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+                    .ok()
+            })
+            .ok_or_else(|| {
+                format!(
+                    "invalid duration `{text}` ({err}); write it like `500ms`, `10s`, `5m`, \
+                     `1h 30m` or `7d`"
+                )
+            })?,
+    };
     Duration::try_from(signed)
         .map_err(|_| format!("invalid duration `{text}`: must not be negative"))
 }
@@ -61,6 +78,14 @@ mod tests {
         assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("1m 30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86_400)
+        );
+        assert_eq!(
+            parse_duration("1w").unwrap(),
+            Duration::from_secs(7 * 86_400)
+        );
     }
 
     #[test]

@@ -161,7 +161,9 @@ fn mask_ranges(text: &str, ranges: Vec<Range<usize>>) -> String {
 ///   a password and a fragment, which are what reqwest sends and prints in its errors;
 /// - its `application/x-www-form-urlencoded` form (spaces as `+`);
 /// - percent-encoding of every byte that is not an ASCII letter or digit, with upper and with
-///   lower case hex digits.
+///   lower case hex digits;
+/// - the standard and the URL-safe base64 encodings, with and without `=` padding, which a
+///   server may echo, such as in a decoded token.
 ///
 /// A form that would split the secret, such as a path holding `..`, is left out. Forms of the
 /// empty string are never returned.
@@ -173,6 +175,7 @@ pub fn secret_forms(secret: &str) -> Vec<String> {
     forms.push(form_urlencoded::byte_serialize(secret.as_bytes()).collect());
     forms.push(percent_encode_all(secret, false));
     forms.push(percent_encode_all(secret, true));
+    forms.extend(base64_forms(secret));
 
     let mut unique: Vec<String> = Vec::with_capacity(forms.len());
     for form in forms {
@@ -238,6 +241,20 @@ fn url_forms(secret: &str) -> Vec<String> {
     url.set_fragment(Some(secret));
     forms.extend(url.fragment().map(str::to_string));
     forms
+}
+
+/// Returns the standard and URL-safe base64 encodings of the secret, padded and unpadded.
+// NOTE: these match the secret only where it starts the encoded text or starts at a byte
+// offset that is a multiple of 3 in it. At other offsets, such as the password in
+// `user:password`, its bytes encode to different characters.
+fn base64_forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .map(|engine| engine.encode(secret))
+        .collect()
 }
 
 /// Percent-encodes every byte that is not an ASCII letter or digit.
@@ -342,6 +359,26 @@ mod tests {
                 format!("<{MASK}>"),
                 "{secret} as {form}"
             );
+        }
+    }
+
+    #[test]
+    fn base64_forms_masked() {
+        // `?>` encodes to `+` in the standard alphabet and `-` in the URL-safe one, and a
+        // 4-byte secret needs `==` padding.
+        let cases = [
+            ("standard", "YT8+Yg=="),
+            ("standard unpadded", "YT8+Yg"),
+            ("URL-safe", "YT8-Yg=="),
+            ("URL-safe unpadded", "YT8-Yg"),
+        ];
+        let forms = secret_forms("a?>b");
+        let mut redactor = Redactor::new();
+        redactor.add("a?>b");
+        for (name, form) in cases {
+            assert!(forms.iter().any(|found| found == form), "{name}");
+            let text = format!("<{form}>");
+            assert_eq!(redactor.redact(&text), format!("<{MASK}>"), "{name}");
         }
     }
 

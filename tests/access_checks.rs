@@ -487,11 +487,11 @@ enum BodyServer {
     /// like nginx without lingering close. `{authorization}` in the body is replaced with the
     /// request's `Authorization` value.
     EarlyReject(&'static str),
-    /// Reads the whole body and answers 200 with the number of bytes received.
+    /// Reads the whole body and responds with 200 and the number of bytes received.
     ReadAllThenOk,
     /// Reads the head and closes without a response.
     CloseWithoutResponse,
-    /// Reads the head, then keeps the connection open without reading or answering.
+    /// Reads the head, then keeps the connection open without reading or responding.
     Silent,
 }
 
@@ -629,9 +629,8 @@ fn oversized_row(probe: &Probe) -> &golive::checks::EvidenceRow {
 async fn oversized_demo_early_413_passes() {
     let server = start().await;
     let base = server.base_url();
-    let settings = format!(
-        "url = \"{base}/secure/input/search?q={{payload}}\"\nfamilies = [\"oversized\"]"
-    );
+    let settings =
+        format!("url = \"{base}/secure/input/search?q={{payload}}\"\nfamilies = [\"oversized\"]");
     let probe = run("input", &settings).await;
     assert_eq!(probe.outcome, Outcome::Pass, "{}", probe.summary);
     assert_eq!(oversized_row(&probe).cells[0].text, "413");
@@ -719,7 +718,11 @@ async fn oversized_close_without_response_is_error() {
         probe.summary
     );
     assert!(
-        probe.evidence.request.iter().any(|line| line.contains("POST")),
+        probe
+            .evidence
+            .request
+            .iter()
+            .any(|line| line.contains("POST")),
         "{:?}",
         probe.evidence.request
     );
@@ -738,7 +741,9 @@ async fn oversized_silent_server_times_out() {
         .unwrap();
     assert_eq!(probe.outcome, Outcome::Error);
     assert!(
-        probe.summary.contains("timed out after 2s with no response"),
+        probe
+            .summary
+            .contains("timed out after 2s with no response"),
         "{}",
         probe.summary
     );
@@ -760,9 +765,7 @@ async fn oversized_untrusted_certificate_is_error() {
     let addr = listener.local_addr().unwrap();
     let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
     let certificate = certified.cert.der().clone();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(
-        certified.signing_key.serialize_der().into(),
-    );
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

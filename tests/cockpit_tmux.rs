@@ -1,8 +1,10 @@
-//! Drives the real `golive` binary in tmux the way a person uses it: start the demo cockpit,
-//! tick a manual item, quit, start again, and find the tick still there.
+//! Drives the real `golive` binary in tmux the way a person uses it. One test starts the demo
+//! cockpit, ticks a manual item, quits, starts again, and finds the tick still there. The other
+//! runs a launch with a waiver and a sign-off to its signed record, which the stock `ssh-keygen`
+//! verifies.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -149,4 +151,170 @@ fn tick_survives_quit_and_restart() {
     tmux.wait_for("the exit marker", |line| {
         line.contains("golive exited with 0")
     });
+}
+
+/// A launch with manual items only: `backup` fails and is waived, `freeze` is ticked, and the
+/// lead signs off.
+const SIGNED_LAUNCH: &str = r#"
+[checklist]
+title = "Signed launch"
+
+[environments.staging]
+base_url = "http://127.0.0.1:9"
+
+[[phases]]
+id = "go"
+title = "Go"
+
+[[phases.items]]
+id = "backup"
+title = "Backup restored"
+steps = ["Restore last night's backup"]
+
+[[phases.items]]
+id = "freeze"
+title = "Change freeze announced"
+steps = ["Announce the freeze"]
+
+[[signoffs]]
+id = "go-call"
+title = "Launch lead calls GO"
+role = "lead"
+"#;
+
+const LEAD_EMAIL: &str = "lead@example.com";
+
+/// Makes an unencrypted ed25519 key with the stock ssh-keygen.
+fn keygen(dir: &Path) -> PathBuf {
+    let key = dir.join("signer");
+    let output = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
+        .arg(&key)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ssh-keygen runs");
+    assert!(output.status.success(), "ssh-keygen failed: {output:?}");
+    key
+}
+
+/// Finds the one `launch-record-*` folder the cockpit wrote into `dir`.
+fn record_folder(dir: &Path) -> PathBuf {
+    let folders: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read the working folder")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("launch-record-staging-"))
+        })
+        .collect();
+    assert_eq!(folders.len(), 1, "record folders: {folders:?}");
+    folders[0].clone()
+}
+
+#[test]
+fn waive_sign_export_verified_by_ssh_keygen() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let root = home.path();
+    std::fs::write(root.join("launch.toml"), SIGNED_LAUNCH).expect("write checklist");
+    let key = keygen(root);
+    let config_dir = root.join("config").join("golive");
+    std::fs::create_dir_all(&config_dir).expect("config folder");
+    let config = format!(
+        "[identity]\nname = \"Test Lead\"\nemail = \"{LEAD_EMAIL}\"\nsigning_key = \"{}\"\n",
+        key.display()
+    );
+    std::fs::write(config_dir.join("config.toml"), config).expect("write config");
+
+    let tmux = Tmux::new(root, "golive-export");
+    tmux.start(&format!(
+        "cd {root} && HOME={root} XDG_DATA_HOME={root}/data XDG_STATE_HOME={root}/state \
+         XDG_CONFIG_HOME={root}/config {bin} open launch.toml --env staging",
+        root = root.display(),
+        bin = env!("CARGO_BIN_EXE_golive"),
+    ));
+    tmux.wait_for("the first item", |line| {
+        line.contains("Backup restored") && line.contains("pending")
+    });
+
+    tmux.send_keys(&["x"]);
+    tmux.wait_for("the failed item", |line| {
+        line.contains("Backup restored") && line.contains("failed")
+    });
+    // The form's fields: reason, risk (proposed), control, expiry (proposed), approver.
+    tmux.send_keys(&["w"]);
+    tmux.send_keys(&["-l", "restore drill moved to Monday"]);
+    tmux.send_keys(&["Enter", "Enter"]);
+    tmux.send_keys(&["-l", "nightly snapshots kept for 30 days"]);
+    tmux.send_keys(&["Enter", "Enter"]);
+    tmux.send_keys(&["-l", "Bo Berg <bo@example.com>"]);
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_for("the waived item", |line| {
+        line.contains("Backup restored") && line.contains("waived")
+    });
+
+    tmux.send_keys(&["j", "Space"]);
+    tmux.wait_for("the ticked item", |line| {
+        line.contains("Change freeze announced") && line.contains("done")
+    });
+    tmux.send_keys(&["s"]);
+    tmux.send_keys(&["-l", "lead"]);
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_for("the sign-off in the log", |line| {
+        line.contains("sign-off go-call given")
+    });
+
+    tmux.send_keys(&["E"]);
+    tmux.wait_for("the export in the log", |line| {
+        line.contains("launch record written to")
+    });
+    tmux.send_keys(&["q"]);
+    let after_quit = tmux.wait_for("the exit marker", |line| {
+        line.contains("golive exited with")
+    });
+    assert!(
+        after_quit.contains("golive exited with 0"),
+        "quit was not clean:\n{after_quit}"
+    );
+
+    let folder = record_folder(root);
+    let public_key = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
+    let allowed = root.join("allowed_signers");
+    std::fs::write(
+        &allowed,
+        format!("{LEAD_EMAIL} namespaces=\"golive-launch-record\" {public_key}"),
+    )
+    .expect("write allowed_signers");
+    let record_bytes = std::fs::read(folder.join("record.json")).expect("record.json");
+    let verify = Command::new("ssh-keygen")
+        .args(["-Y", "verify", "-f"])
+        .arg(&allowed)
+        .args(["-I", LEAD_EMAIL, "-n", "golive-launch-record", "-s"])
+        .arg(folder.join("record.json.sig"))
+        .stdin(std::fs::File::open(folder.join("record.json")).expect("open record.json"))
+        .output()
+        .expect("ssh-keygen runs");
+    let verify_out = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert_eq!(verify.status.code(), Some(0), "{verify:?}");
+    assert!(verify_out.contains("Good"), "{verify_out}");
+
+    let record: serde_json::Value = serde_json::from_slice(&record_bytes).expect("record JSON");
+    let predicate = &record["predicate"];
+    assert_eq!(predicate["decision"], "go");
+    assert_eq!(predicate["waivers"][0]["item"], "backup");
+    assert_eq!(
+        predicate["waivers"][0]["approved_by"],
+        "Bo Berg <bo@example.com>"
+    );
+    assert_eq!(
+        predicate["waivers"][0]["reason"],
+        "restore drill moved to Monday"
+    );
+    assert_eq!(predicate["sign_offs"][0]["id"], "go-call");
+    assert_eq!(predicate["sign_offs"][0]["role"], "lead");
+    assert_eq!(
+        predicate["sign_offs"][0]["by"],
+        format!("Test Lead <{LEAD_EMAIL}>")
+    );
+    assert_eq!(predicate["phases"][0]["items"][0]["status"], "waived");
 }

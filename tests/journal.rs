@@ -953,3 +953,257 @@ fn crash_child_appends_ticks() {
         }
     }
 }
+
+// Files that are not journals, read by `read_journal` and `golive journal verify`
+
+/// Upper bound on reading a file that is not a journal, as hang protection only.
+const NOT_JOURNAL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `read_journal` on its own thread, so that a read that blocks fails the test instead of
+/// hanging it.
+fn read_journal_with_timeout(path: &Path) -> Result<file::JournalContents, JournalError> {
+    let (sender, receiver) = mpsc::channel();
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = sender.send(file::read_journal(&path));
+    });
+    match receiver.recv_timeout(NOT_JOURNAL_TIMEOUT) {
+        Ok(result) => result,
+        Err(err) => panic!("read_journal did not finish within {NOT_JOURNAL_TIMEOUT:?}: {err}"),
+    }
+}
+
+/// Returns the reason of a [`JournalError::NotJournal`], failing the test on anything else.
+fn not_journal_reason(path: &Path) -> String {
+    match read_journal_with_timeout(path) {
+        Err(JournalError::NotJournal {
+            path: reported,
+            reason,
+        }) => {
+            assert_eq!(reported, path.display().to_string());
+            reason
+        }
+        other => panic!("expected NotJournal, got {other:?}"),
+    }
+}
+
+fn make_fifo(path: &Path) {
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {} failed", path.display());
+}
+
+/// Runs `golive journal verify --file PATH`, killing it after [`NOT_JOURNAL_TIMEOUT`].
+fn verify_file(home: &Path, path: &Path) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_golive"))
+        .args(["journal", "verify", "--file"])
+        .arg(path)
+        .current_dir(home)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("golive runs");
+    let started = std::time::Instant::now();
+    while child
+        .try_wait()
+        .expect("golive can be waited for")
+        .is_none()
+    {
+        if started.elapsed() > NOT_JOURNAL_TIMEOUT {
+            let _ = child.kill();
+            panic!("golive journal verify did not exit within {NOT_JOURNAL_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("golive output is read")
+}
+
+#[test]
+fn file_without_newline_is_not_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zeros.jsonl");
+    fs::write(&path, vec![0u8; 4096]).unwrap();
+    let reason = not_journal_reason(&path);
+    assert_eq!(
+        reason,
+        "it has no complete line, only 4096 bytes without a line end"
+    );
+}
+
+#[test]
+fn huge_first_line_stops_at_maximum() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zeros.jsonl");
+    fs::write(&path, vec![0u8; 3 * file::MAX_READ_LINE_BYTES]).unwrap();
+    let reason = not_journal_reason(&path);
+    assert_eq!(
+        reason,
+        "line 1 is longer than 1 MiB, the maximum of a journal line"
+    );
+}
+
+#[test]
+fn empty_file_is_not_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.jsonl");
+    fs::write(&path, b"").unwrap();
+    assert_eq!(not_journal_reason(&path), "it is empty");
+}
+
+#[test]
+fn json_lines_of_other_data_not_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.jsonl");
+    fs::write(&path, b"{\"template-id\":\"a\"}\n{\"template-id\":\"b\"}\n").unwrap();
+    let reason = not_journal_reason(&path);
+    assert!(
+        reason.starts_with("line 1 is not a journal event: "),
+        "{reason}"
+    );
+}
+
+#[test]
+fn journal_without_session_start_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = journal_with_notes(dir.path(), 2);
+    let text = fs::read_to_string(&path).unwrap();
+    let without_start: String = text
+        .lines()
+        .skip(1)
+        .map(|line| format!("{line}\n"))
+        .collect();
+    fs::write(&path, without_start).unwrap();
+    assert_eq!(
+        not_journal_reason(&path),
+        "its first event is note, not session_started"
+    );
+}
+
+#[test]
+fn torn_first_line_is_not_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("torn.jsonl");
+    fs::write(
+        &path,
+        br#"{"seq":1,"at":"2026-02-16T06:00:00Z","actor":"An"#,
+    )
+    .unwrap();
+    let reason = not_journal_reason(&path);
+    assert!(reason.starts_with("it has no complete line"), "{reason}");
+}
+
+#[test]
+fn fifo_is_not_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    make_fifo(&path);
+    assert_eq!(
+        not_journal_reason(&path),
+        "it is a FIFO, not a regular file; pass the path of a journal file"
+    );
+}
+
+#[test]
+fn character_device_is_not_journal() {
+    let reason = not_journal_reason(Path::new("/dev/zero"));
+    assert_eq!(
+        reason,
+        "it is a character device, not a regular file; pass the path of a journal file"
+    );
+}
+
+#[test]
+fn directory_is_not_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        not_journal_reason(dir.path()),
+        "it is a directory, not a regular file; pass the journal file inside it"
+    );
+}
+
+#[test]
+fn overlong_later_line_is_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = journal_with_notes(dir.path(), 1);
+    let mut file = fs::OpenOptions::new().append(true).open(&path).unwrap();
+    file.write_all(&vec![b'x'; file::MAX_READ_LINE_BYTES + 1])
+        .unwrap();
+    drop(file);
+    let read = read_journal_with_timeout(&path);
+    match read {
+        Err(JournalError::Damaged { line, reason, .. }) => {
+            assert_eq!(line, 3);
+            assert_eq!(
+                reason,
+                "line 3 is longer than 1 MiB, the maximum of a journal line"
+            );
+        }
+        other => panic!("expected Damaged, got {other:?}"),
+    }
+}
+
+#[test]
+fn line_at_maximum_is_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = journal_with_notes(dir.path(), 1);
+    let mut line = vec![b'x'; file::MAX_READ_LINE_BYTES];
+    line.push(b'\n');
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(&line)
+        .unwrap();
+    let read = read_journal_with_timeout(&path);
+    match read {
+        Err(JournalError::Damaged { line, reason, .. }) => {
+            assert_eq!(line, 3);
+            assert!(reason.starts_with("not a valid journal event"), "{reason}");
+        }
+        other => panic!("expected Damaged, got {other:?}"),
+    }
+}
+
+#[test]
+fn verify_command_rejects_non_journal() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("zeros.jsonl");
+    fs::write(&path, vec![0u8; 4096]).unwrap();
+    let output = verify_file(home.path(), &path);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{} is not a golive journal", path.display())),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("hash chain intact"), "{stdout}");
+}
+
+#[test]
+fn verify_command_rejects_fifo() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("journal.jsonl");
+    make_fifo(&path);
+    let output = verify_file(home.path(), &path);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("is a FIFO, not a regular file"), "{stdout}");
+}
+
+#[test]
+fn verify_command_accepts_journal() {
+    let home = tempfile::tempdir().unwrap();
+    let path = journal_with_notes(home.path(), 2);
+    let output = verify_file(home.path(), &path);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("hash chain intact"), "{stdout}");
+    assert!(stdout.contains("length: 3"), "{stdout}");
+}

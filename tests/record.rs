@@ -188,6 +188,7 @@ fn golive_verify_bytes(
     verify(&VerifyRequest {
         record_path,
         record_bytes: bytes,
+        signature_path: Path::new("record.json.sig"),
         signature_pem: signature,
         allowed_signers: &signers,
         identity: Some(EMAIL),
@@ -722,4 +723,237 @@ fn journal_verify_names_tampered_event() {
     // Line 3 is the second note, seq 3, after the session start and the first note.
     assert!(stdout.contains("damaged at line 3"), "{stdout}");
     assert!(stdout.contains("event seq 3"), "{stdout}");
+}
+
+/// A checklist with two manual items and one required sign-off by the lead.
+const SIGNED_CHECKLIST: &str = r#"
+[checklist]
+title = "Signed launch"
+
+[environments.staging]
+base_url = "http://127.0.0.1:9"
+
+[[phases]]
+id = "go"
+title = "Go"
+
+[[phases.items]]
+id = "dns"
+title = "DNS switched"
+steps = ["Switch DNS"]
+
+[[phases.items]]
+id = "cdn"
+title = "CDN purged"
+steps = ["Purge the CDN"]
+
+[[signoffs]]
+id = "go-call"
+title = "Launch lead calls GO"
+role = "lead"
+"#;
+
+const LEAD: &str = "Ana Lima <ana@golive.invalid>";
+const APPROVER: &str = "Bo Berg <bo@golive.invalid>";
+
+fn signed_checklist() -> (Arc<Checklist>, golive::checklist::LaunchPolicy) {
+    let loaded = load_str_with_env(
+        Path::new("signed.toml"),
+        SIGNED_CHECKLIST,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &|_: &str| None,
+    )
+    .unwrap();
+    (Arc::new(loaded.checklist), loaded.policy)
+}
+
+/// Chains events at five-minute steps from 05:00 UTC.
+fn chain(kinds: Vec<EventKind>) -> Vec<Event> {
+    let mut events: Vec<Event> = Vec::new();
+    let start = at("2026-02-16T05:00:00Z");
+    for (index, kind) in kinds.into_iter().enumerate() {
+        let prev = events
+            .last()
+            .map_or(golive::journal::GENESIS_HASH.to_string(), |e| {
+                e.hash.clone()
+            });
+        let when = start + jiff::SignedDuration::from_mins(5 * index as i64);
+        events.push(Event::chained(&prev, index as u64 + 1, when, LEAD, kind));
+    }
+    events
+}
+
+fn waive_cdn(expires: &str) -> EventKind {
+    EventKind::Waived {
+        item: "cdn".into(),
+        reason: "purge API down, cache TTL is 5 min".into(),
+        risk: golive::checklist::Risk::Low,
+        control: "stale assets expire within 5 minutes".into(),
+        expires: at(expires),
+        approved_by: APPROVER.into(),
+    }
+}
+
+fn sign_go_call() -> EventKind {
+    EventKind::SignedOff {
+        signoff: "go-call".into(),
+        role: "lead".into(),
+        state: golive::journal::SignOffState {
+            verdict: "go".into(),
+            counts: golive::session::Counts::default(),
+            journal_head: "ab".repeat(32),
+        },
+    }
+}
+
+/// Replays `kinds` with the checklist's policy and builds the record at `generated_at`.
+fn signed_record(kinds: Vec<EventKind>, generated_at: &str) -> serde_json::Value {
+    let (checklist, policy) = signed_checklist();
+    let events = chain(kinds);
+    let session = record::export::replay(checklist.clone(), policy, &events, at(generated_at));
+    let json = record::build(&RecordSource {
+        checklist: &checklist,
+        session: &session,
+        journal_events: &events,
+        journal_file: "signed.jsonl".into(),
+        attachments: &[],
+        generated_at: at(generated_at),
+    })
+    .unwrap()
+    .to_json();
+    serde_json::from_slice(&json).unwrap()
+}
+
+fn waived_and_signed() -> Vec<EventKind> {
+    vec![
+        EventKind::Ticked { item: "dns".into() },
+        EventKind::MarkedFailed { item: "cdn".into() },
+        waive_cdn("2026-02-17T05:00:00Z"),
+        sign_go_call(),
+    ]
+}
+
+#[test]
+fn record_lists_waiver_and_sign_off() {
+    let value = signed_record(waived_and_signed(), GENERATED_AT);
+    let predicate = &value["predicate"];
+    assert_eq!(predicate["decision"], "go");
+    assert_eq!(predicate["waived_items"], serde_json::json!(["cdn"]));
+    let waiver = &predicate["waivers"][0];
+    assert_eq!(waiver["item"], "cdn");
+    assert_eq!(waiver["reason"], "purge API down, cache TTL is 5 min");
+    assert_eq!(waiver["risk"], "low");
+    assert_eq!(waiver["control"], "stale assets expire within 5 minutes");
+    assert_eq!(waiver["expires"], "2026-02-17T05:00:00Z");
+    assert_eq!(waiver["expired"], false);
+    assert_eq!(waiver["requested_by"], LEAD);
+    assert_eq!(waiver["approved_by"], APPROVER);
+    assert_eq!(waiver["recorded_at"], "2026-02-16T05:10:00Z");
+    assert_eq!(waiver["source"], "journal");
+    let sign_off = &predicate["sign_offs"][0];
+    assert_eq!(sign_off["id"], "go-call");
+    assert_eq!(sign_off["title"], "Launch lead calls GO");
+    assert_eq!(sign_off["role"], "lead");
+    assert_eq!(sign_off["by"], LEAD);
+    assert_eq!(sign_off["at"], "2026-02-16T05:15:00Z");
+    assert_eq!(sign_off["state"]["verdict"], "go");
+    assert_eq!(sign_off["state"]["journal_head"], "ab".repeat(32));
+    let cdn = &predicate["phases"][0]["items"][1];
+    assert_eq!(cdn["status"], "waived");
+    assert_eq!(predicate["missing_sign_offs"], serde_json::json!([]));
+    assert_eq!(predicate["drift"], serde_json::json!([]));
+
+    let record = LaunchRecord::from_json(&serde_json::to_vec(&value).unwrap()).unwrap();
+    let (checklist, _) = signed_checklist();
+    let markdown = record::markdown::render(&record, &checklist.redactor);
+    assert!(markdown.contains("**Decision: GO**"), "{markdown}");
+    assert!(markdown.contains("approved by Bo Berg"), "{markdown}");
+    assert!(markdown.contains("given by Ana Lima"), "{markdown}");
+}
+
+#[test]
+fn record_after_drift_names_it() {
+    let mut kinds = waived_and_signed();
+    kinds.push(EventKind::Unticked { item: "dns".into() });
+    kinds.push(EventKind::Drift {
+        item: "dns".into(),
+        from: golive::session::Status::Done,
+        to: golive::session::Status::Pending,
+        signoff: "go-call".into(),
+    });
+    let value = signed_record(kinds, GENERATED_AT);
+    let predicate = &value["predicate"];
+    assert_eq!(predicate["decision"], "no-go");
+    assert_eq!(predicate["blockers"][0]["item"], "dns");
+    let drift = &predicate["drift"][0];
+    assert_eq!(drift["item"], "dns");
+    assert_eq!(drift["from"], "done");
+    assert_eq!(drift["to"], "pending");
+    assert_eq!(drift["signoff"], "go-call");
+    assert_eq!(drift["at"], "2026-02-16T05:25:00Z");
+    assert_eq!(drift["unresolved"], true);
+
+    let record = LaunchRecord::from_json(&serde_json::to_vec(&value).unwrap()).unwrap();
+    let (checklist, _) = signed_checklist();
+    let markdown = record::markdown::render(&record, &checklist.redactor);
+    let decision = markdown.find("**Decision: NO-GO**").unwrap();
+    let blockers = markdown.find("## Blockers").unwrap();
+    let missing = markdown.find("## Missing sign-offs").unwrap();
+    let waivers = markdown.find("## Waivers").unwrap();
+    let sign_offs = markdown.find("## Sign-offs").unwrap();
+    let drift_section = markdown.find("## Drift since sign-off").unwrap();
+    let phase = markdown.find("## Phase go").unwrap();
+    assert!(decision < blockers);
+    assert!(blockers < missing);
+    assert!(missing < waivers);
+    assert!(waivers < sign_offs);
+    assert!(sign_offs < drift_section);
+    assert!(drift_section < phase);
+    assert!(
+        markdown.contains("| dns | done | pending | go-call |"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn record_go_needs_items_and_sign_offs() {
+    // Items count but the sign-off is missing.
+    let unsigned = signed_record(
+        vec![
+            EventKind::Ticked { item: "dns".into() },
+            EventKind::MarkedFailed { item: "cdn".into() },
+            waive_cdn("2026-02-17T05:00:00Z"),
+        ],
+        GENERATED_AT,
+    );
+    assert_eq!(unsigned["predicate"]["decision"], "no-go");
+    assert_eq!(unsigned["predicate"]["blockers"], serde_json::json!([]));
+    assert_eq!(
+        unsigned["predicate"]["missing_sign_offs"][0]["id"],
+        "go-call"
+    );
+
+    // Signed, but the waiver expired before the record was generated.
+    let expired = signed_record(waived_and_signed(), "2026-02-18T06:00:00Z");
+    assert_eq!(expired["predicate"]["decision"], "no-go");
+    assert_eq!(expired["predicate"]["blockers"][0]["item"], "cdn");
+    assert_eq!(expired["predicate"]["blockers"][0]["status"], "failed");
+    assert_eq!(expired["predicate"]["waivers"][0]["expired"], true);
+    assert_eq!(expired["predicate"]["waived_items"], serde_json::json!([]));
+
+    // A failed item without a waiver blocks even with the sign-off given.
+    let failed = signed_record(
+        vec![
+            EventKind::Ticked { item: "dns".into() },
+            EventKind::MarkedFailed { item: "cdn".into() },
+            sign_go_call(),
+        ],
+        GENERATED_AT,
+    );
+    assert_eq!(failed["predicate"]["decision"], "no-go");
+
+    let go = signed_record(waived_and_signed(), GENERATED_AT);
+    assert_eq!(go["predicate"]["decision"], "go");
 }

@@ -525,3 +525,141 @@ fn json_masks_secret_needing_escapes() {
         format!("sent {MASK}")
     );
 }
+
+fn waiver_spec(item: &str, expires: &str) -> golive::checklist::WaiverSpec {
+    golive::checklist::WaiverSpec {
+        item: item.into(),
+        reason: format!("{item} fix ships Monday"),
+        risk: golive::checklist::Risk::Medium,
+        control: "WAF rule in front".into(),
+        expires: expires.parse().expect("timestamp"),
+        requested_by: "Ana <ana@example.com>".into(),
+        approved_by: "Bo <bo@example.com>".into(),
+    }
+}
+
+/// Builds a run with a failing required check and an unticked manual item, both waived until
+/// 2026-02-17.
+fn waived_run() -> (Arc<Checklist>, Session, Vec<CheckResult>) {
+    let checklist = checklist(
+        "Waived launch",
+        vec![("p", vec![check("api", true, &[]), manual("freeze", &[])])],
+    );
+    let policy = golive::checklist::LaunchPolicy {
+        signoffs: Vec::new(),
+        waivers: vec![
+            waiver_spec("api", "2026-02-17T08:00:00Z"),
+            waiver_spec("freeze", "2026-02-17T08:00:00Z"),
+        ],
+    };
+    let mut session = Session::with_policy(checklist.clone(), policy);
+    session.set_now(at());
+    let results = vec![result(
+        "api",
+        Outcome::Fail,
+        "status 500, expected 200",
+        Evidence::default(),
+    )];
+    for result in &results {
+        session.apply_result(result.clone());
+    }
+    (checklist, session, results)
+}
+
+#[test]
+fn waived_failing_check_counts_toward_go() {
+    let (checklist, session, results) = waived_run();
+    assert_eq!(report::exit_code(&checklist, &session), 0);
+
+    let text = report::render_at(Format::Text, &checklist, &session, &results, at());
+    let api_line = text.lines().find(|line| line.contains(" api ")).unwrap();
+    assert!(api_line.contains("WAIVED"), "{text}");
+    assert!(
+        text.contains("waived: api fix ships Monday, expires 2026-02-17T08:00:00Z"),
+        "{text}"
+    );
+    assert!(
+        text.contains("last result: status 500, expected 200"),
+        "{text}"
+    );
+    assert!(text.contains("Verdict: GO"), "{text}");
+    assert!(text.contains("waived: api)"), "{text}");
+    assert!(!text.contains("PASS"), "{text}");
+
+    let json: Value = serde_json::from_str(&report::render_at(
+        Format::Json,
+        &checklist,
+        &session,
+        &results,
+        at(),
+    ))
+    .unwrap();
+    assert_eq!(json["verdict"], "go");
+    assert_eq!(json["exit_code"], 0);
+    assert_eq!(json["counts"]["waived"], 2);
+    assert_eq!(json["items"][0]["status"], "waived");
+    assert_eq!(json["items"][0]["waiver"]["reason"], "api fix ships Monday");
+    assert_eq!(
+        json["items"][0]["waiver"]["approved_by"],
+        "Bo <bo@example.com>"
+    );
+    assert_eq!(
+        json["items"][0]["waiver"]["expires"],
+        "2026-02-17T08:00:00Z"
+    );
+}
+
+#[test]
+fn waived_manual_item_reads_waived() {
+    let (checklist, session, results) = waived_run();
+    let text = report::render_at(Format::Text, &checklist, &session, &results, at());
+    let freeze_line = text.lines().find(|line| line.contains(" freeze ")).unwrap();
+    assert!(freeze_line.contains("WAIVED"), "{text}");
+    assert!(
+        text.contains("waived: freeze fix ships Monday, expires 2026-02-17T08:00:00Z"),
+        "{text}"
+    );
+    assert!(!text.contains("manual step, not ticked"), "{text}");
+}
+
+#[test]
+fn junit_waived_item_skipped_with_reason() {
+    let (checklist, session, results) = waived_run();
+    let xml = report::render_at(Format::Junit, &checklist, &session, &results, at());
+    let doc = parse_junit(&xml);
+    let count = |name: &str| doc.elements.get(name).copied().unwrap_or(0);
+    assert_eq!(count("failure"), 0);
+    assert_eq!(count("error"), 0);
+    assert_eq!(count("skipped"), 2);
+    assert_eq!(doc.root["skipped"], "2");
+    assert!(
+        xml.contains(
+            "<skipped message=\"waived: api fix ships Monday, expires 2026-02-17T08:00:00Z\"/>"
+        ),
+        "{xml}"
+    );
+}
+
+#[test]
+fn expired_waiver_does_not_count() {
+    let (checklist, mut session, results) = waived_run();
+    session.set_now("2026-02-18T08:00:00Z".parse().unwrap());
+    assert_eq!(report::exit_code(&checklist, &session), 1);
+
+    let json: Value = serde_json::from_str(&report::render_at(
+        Format::Json,
+        &checklist,
+        &session,
+        &results,
+        at(),
+    ))
+    .unwrap();
+    assert_eq!(json["verdict"], "no-go");
+    assert_eq!(json["items"][0]["status"], "fail");
+    assert_eq!(json["items"][0]["waiver"], Value::Null);
+    assert_eq!(json["blockers"][0]["id"], "api");
+
+    let xml = report::render_at(Format::Junit, &checklist, &session, &results, at());
+    let doc = parse_junit(&xml);
+    assert_eq!(doc.elements.get("failure").copied().unwrap_or(0), 1);
+}

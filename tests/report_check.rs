@@ -816,3 +816,186 @@ fn read_report_streams_findings() {
     assert_eq!(keys.len(), 3);
     assert_eq!(meta.sha256, sha256_hex(&fixture("nuclei-export.json")));
 }
+
+// Paths that are not regular files
+
+/// Upper bound on reading a report that is not a regular file, as hang protection only.
+const SPECIAL_FILE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs the analysis on its own thread, so that a read that blocks fails the test instead of
+/// hanging it.
+fn analyse_with_timeout(check: ReportCheck) -> Result<Analysis, ReportError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(analyse(&check));
+    });
+    match receiver.recv_timeout(SPECIAL_FILE_TIMEOUT) {
+        Ok(result) => result,
+        Err(err) => panic!("the analysis did not finish within {SPECIAL_FILE_TIMEOUT:?}: {err}"),
+    }
+}
+
+fn special_file_error(check: ReportCheck) -> ReportError {
+    match analyse_with_timeout(check) {
+        Ok(_) => panic!("report was read, expected an error"),
+        Err(err) => err,
+    }
+}
+
+fn make_fifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {} failed", path.display());
+}
+
+#[test]
+fn fifo_report_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zap.json");
+    make_fifo(&path);
+    let err = special_file_error(report_check(&settings_for(&path, "")));
+    assert!(
+        matches!(err, ReportError::NotRegularFile { kind: "a FIFO", .. }),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "report {} is a FIFO, not a regular file; give the path of the scanner's report \
+             file",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn fifo_baseline_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    make_fifo(&baseline);
+    let rest = format!("baseline = {:?}", baseline.display().to_string());
+    let check = report_check(&settings_for(&fixture("zap-two-sites.json"), &rest));
+    let err = special_file_error(check);
+    let ReportError::NotRegularFile { path, kind, .. } = &err else {
+        panic!("expected NotRegularFile, got {err}");
+    };
+    assert_eq!(path, &baseline);
+    assert_eq!(*kind, "a FIFO");
+}
+
+#[tokio::test]
+async fn fifo_report_is_error_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zap.json");
+    make_fifo(&path);
+    let check = report_check(&settings_for(&path, ""));
+    // The blocking thread of a hung read would keep the runtime from shutting down, so the
+    // probe runs on a runtime of its own on a thread that the timeout can leave behind.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime starts");
+        let _ = sender.send(runtime.block_on(probe(&check)));
+    });
+    let probe = receiver
+        .recv_timeout(SPECIAL_FILE_TIMEOUT)
+        .expect("the probe finished");
+    assert_eq!(probe.outcome, Outcome::Error);
+    assert!(probe.summary.contains("is a FIFO"), "{}", probe.summary);
+}
+
+#[test]
+fn directory_report_names_files_inside() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("zap-report.json"), "{}").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "scan notes").unwrap();
+    let err = special_file_error(report_check(&settings_for(dir.path(), "")));
+    let message = err.to_string();
+    assert!(
+        matches!(
+            err,
+            ReportError::NotRegularFile {
+                kind: "a directory",
+                ..
+            }
+        ),
+        "{message}"
+    );
+    let suggested = dir.path().join("zap-report.json");
+    assert!(
+        message.ends_with(&format!(
+            "set the path of the report file inside it, such as {}",
+            suggested.display()
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("notes.txt"), "{message}");
+}
+
+#[test]
+fn empty_directory_report_has_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = special_file_error(report_check(&settings_for(dir.path(), ""))).to_string();
+    assert_eq!(
+        message,
+        format!(
+            "report {} is a directory, not a regular file; set the path of the report file \
+             inside it",
+            dir.path().display()
+        )
+    );
+}
+
+#[test]
+fn character_device_report_is_rejected() {
+    let path = Path::new("/dev/zero");
+    let err = special_file_error(report_check(&settings_for(path, "")));
+    assert!(
+        matches!(
+            err,
+            ReportError::NotRegularFile {
+                kind: "a character device",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn symlink_to_report_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("latest.json");
+    std::os::unix::fs::symlink(fixture("zap-two-sites.json"), &link).unwrap();
+    let analysis = analysed(&report_check(&settings_for(&link, "[expect]\nmax = {}")));
+    assert_eq!(analysis.report.path, link);
+}
+
+#[test]
+fn symlink_loop_report_has_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("a.json");
+    let second = dir.path().join("b.json");
+    std::os::unix::fs::symlink(&second, &first).unwrap();
+    std::os::unix::fs::symlink(&first, &second).unwrap();
+    let message = special_file_error(report_check(&settings_for(&first, ""))).to_string();
+    assert!(
+        message.starts_with(&format!("cannot read report {}:", first.display())),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("the path is a symlink loop, so point the link at the report file"),
+        "{message}"
+    );
+}
+
+#[test]
+fn missing_report_suggests_next_step() {
+    let path = fixture("no-such-report.json");
+    let message = read_error(&report_check(&settings_for(&path, "")));
+    assert!(
+        message.contains("run the scan first or fix the path"),
+        "{message}"
+    );
+}

@@ -11,13 +11,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
+use golive::checklist::diagnostic::DiagnosticSeverity;
 use golive::checklist::loader::{LoadDefaults, load_str_with_env};
+use golive::checks::CheckSpec;
 use golive::checks::{CheckResult, Outcome};
 use golive::config::EngineSettings;
 use golive::engine::run_once;
 use golive::redact::{MASK, Redactor, secret_forms};
 use golive::report::{Format, render};
 use golive::session::Session;
+use golive::tui::curl::curl_command;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -452,5 +455,320 @@ fn secret_forms_start_with_raw_text() {
     for (name, secret) in SECRETS {
         let forms = secret_forms(secret);
         assert_eq!(forms.first().map(String::as_str), Some(*secret), "{name}");
+    }
+}
+
+/// A secret whose base64 encodings differ between the standard and URL-safe alphabets.
+const BASE64_SECRET: &str = "b64?>secret~~";
+
+/// Starts an HTTP server on 127.0.0.1 that responds to every request with the base64 encodings
+/// of its `x-note` header value, in both alphabets, padded and unpadded.
+async fn start_base64_echo() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(read) => head.extend_from_slice(&buffer[..read]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                let note = head
+                    .lines()
+                    .filter_map(|line| line.split_once(':'))
+                    .find(|(name, _)| name.eq_ignore_ascii_case("x-note"))
+                    .map(|(_, value)| value.trim().to_string())
+                    .unwrap_or_default();
+                let body = base64_encodings(&note).join("\n");
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    port
+}
+
+fn base64_encodings(text: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .map(|engine| engine.encode(text))
+        .collect()
+}
+
+#[tokio::test]
+async fn base64_echo_is_masked() {
+    let encodings = base64_encodings(BASE64_SECRET);
+    // Without these the test would not cover both alphabets and both paddings.
+    assert!(encodings[0].contains('+'), "{}", encodings[0]);
+    assert!(encodings[2].contains('-'), "{}", encodings[2]);
+    assert!(encodings[0].ends_with('='), "{}", encodings[0]);
+
+    let port = start_base64_echo().await;
+    let text = format!(
+        "[checklist]\ntitle = \"Base64\"\n[secrets.note]\nenv = \"NOTE_SECRET\"\n\
+         [[phases]]\nid = \"p\"\ntitle = \"P\"\n[[phases.items]]\nid = \"echo\"\ntitle = \"Echo\"\n\
+         [phases.items.check]\nkind = \"http\"\nurl = \"http://127.0.0.1:{port}/\"\n\
+         headers = {{ X-Note = \"${{secret.note}}\" }}\nexpect.body_contains = [\"absent\"]\n"
+    );
+    let env = |name: &str| (name == "NOTE_SECRET").then(|| BASE64_SECRET.to_string());
+    let loaded = load_str_with_env(
+        Path::new("base64.toml"),
+        &text,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &env,
+    )
+    .expect("checklist loads");
+    let checklist = Arc::new(loaded.checklist);
+    let results = tokio::time::timeout(
+        RUN_WAIT,
+        run_once(Arc::clone(&checklist), engine_settings(), BTreeSet::new()),
+    )
+    .await
+    .expect("run ends in time");
+    let echo = result_of(&results, "echo");
+    assert_eq!(echo.outcome, Outcome::Fail, "{}", echo.summary);
+    let excerpt = echo.evidence.body_excerpt.clone().unwrap_or_default();
+    assert!(excerpt.contains(MASK), "{excerpt}");
+    let evidence = serde_json::to_string(echo).expect("serialises");
+    for encoding in &encodings {
+        assert!(
+            !excerpt.contains(encoding.as_str()),
+            "{encoding} in {excerpt}"
+        );
+        assert!(
+            !evidence.contains(encoding.as_str()),
+            "{encoding} in {evidence}"
+        );
+    }
+}
+
+#[test]
+fn non_portable_env_name_warns() {
+    let text = "[checklist]\ntitle = \"Names\"\n[secrets.token]\nenv = \"MY-TOKEN\"\n\
+        [secrets.plain]\nenv = \"PLAIN_TOKEN\"\n";
+    let loaded = load_str_with_env(
+        Path::new("names.toml"),
+        text,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &|_: &str| Some("value-1".to_string()),
+    )
+    .expect("checklist loads");
+    let warnings: Vec<_> = loaded
+        .warnings
+        .iter()
+        .filter(|warning| warning.message.contains("portable"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{:?}", loaded.warnings);
+    let warning = warnings[0];
+    assert_eq!(warning.severity, DiagnosticSeverity::Warning);
+    assert_eq!(warning.line, 4);
+    assert_eq!(warning.column, 7);
+    assert!(warning.message.contains("MY-TOKEN"), "{}", warning.message);
+}
+
+/// Text that breaks a shell command unless it is quoted: quotes, substitutions, separators,
+/// newlines, backslashes, globs, escape sequences and non-ASCII text.
+const NASTY: &[&str] = &[
+    "it's",
+    "\"dq\"",
+    "$(touch pwned)",
+    "`touch pwned`",
+    "; touch pwned",
+    "| touch pwned",
+    "& touch pwned &",
+    "a\nb; touch pwned\n",
+    "back\\slash\\ \\",
+    "$HOME $$ $1",
+    "'; touch pwned; '",
+    "\"$(touch pwned)\"",
+    "* ? [a] ~",
+    "生 é ✓ 🚀",
+    "\x1b[201~'\ntouch pwned\n",
+    "tab\there\r",
+];
+
+/// Writes `text` as a TOML basic string that the loader reads back as `text`: JSON escapes
+/// are valid TOML escapes, and `$${` keeps `${` from starting a reference.
+fn toml_string(text: &str) -> String {
+    serde_json::to_string(&text.replace("${", "$${")).expect("string serialises")
+}
+
+/// Whether `text` can be an HTTP header value: no control characters except tab.
+fn is_header_value(text: &str) -> bool {
+    text.chars().all(|ch| ch == '\t' || !ch.is_control())
+}
+
+/// Loads a checklist whose one request carries `nasty` in its URL, header and body, with
+/// secrets from environment variables named `env_names` and from the file `file`. Returns the
+/// request as a `curl` command and the argument vector the command must produce.
+fn curl_case(
+    nasty: &str,
+    env_names: &[&str],
+    file: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> (String, Vec<String>) {
+    let mut text = String::from("[checklist]\ntitle = \"Curl\"\n");
+    let mut references = Vec::new();
+    for (index, name) in env_names.iter().enumerate() {
+        text.push_str(&format!(
+            "[secrets.env{index}]\nenv = {}\n",
+            toml_string(name)
+        ));
+        references.push(format!("${{secret.env{index}}}"));
+    }
+    let path = file.to_str().expect("UTF-8 path");
+    text.push_str(&format!("[secrets.file]\nfile = {}\n", toml_string(path)));
+    references.push("${secret.file}".to_string());
+    let all_secrets = references.join(" ");
+    let header = if is_header_value(nasty) {
+        format!(", X-Nasty = {}", toml_string(nasty))
+    } else {
+        String::new()
+    };
+    // The secret references go after the escaped text, so that they stay references.
+    let quoted_body = toml_string(nasty);
+    let body = format!("{} {all_secrets}\"", &quoted_body[..quoted_body.len() - 1]);
+    let url = toml_string(&format!("http://127.0.0.1:9/p/{nasty}?q={nasty}"));
+    text.push_str(&format!(
+        "[[phases]]\nid = \"p\"\ntitle = \"P\"\n[[phases.items]]\nid = \"i\"\ntitle = \"I\"\n\
+         [phases.items.check]\nkind = \"http\"\nmethod = \"POST\"\nurl = {url}\n\
+         headers = {{ X-Secret = \"{all_secrets}\"{header} }}\nbody = {body}\n"
+    ));
+    let loaded = load_str_with_env(
+        Path::new("curl.toml"),
+        &text,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        env,
+    )
+    .unwrap_or_else(|failure| panic!("{failure}\n{text}"));
+    let checklist = loaded.checklist;
+    assert_eq!(checklist.secret_refs.len(), env_names.len() + 1, "{text}");
+    let check = checklist
+        .items()
+        .find_map(|item| item.check())
+        .expect("the item has a check");
+    let CheckSpec::Http(http) = &check.spec else {
+        panic!("an http check");
+    };
+    let parts = http.request_parts();
+    let command = curl_command(&parts, &checklist.secret_refs, &checklist.redactor)
+        .unwrap_or_else(|err| panic!("{err}: {nasty:?}"));
+
+    let mut expected = vec!["-X".to_string(), "POST".to_string()];
+    if parts.follow_redirects > 0 {
+        expected.push("-L".into());
+        expected.push("--max-redirs".into());
+        expected.push(parts.follow_redirects.to_string());
+    }
+    expected.push(parts.url.to_string());
+    for (name, value) in &parts.headers {
+        expected.push("-H".into());
+        expected.push(format!("{name}: {value}"));
+    }
+    expected.push("-H".into());
+    expected.push("Content-Type:".into());
+    expected.push("--data-raw".into());
+    let body = parts.body.clone().expect("the request has a body");
+    expected.push(String::from_utf8(body).expect("UTF-8 body"));
+    (command, expected)
+}
+
+/// Runs `command` in `shell` with a `curl` on PATH that writes its arguments NUL-separated,
+/// inside the empty folder `work`, and returns the arguments.
+fn run_with_fake_curl(
+    shell: &str,
+    command: &str,
+    bin: &Path,
+    work: &Path,
+    env: &[(String, String)],
+) -> Vec<String> {
+    let output = std::process::Command::new(shell)
+        .arg("-c")
+        .arg(command)
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .envs(env.iter().map(|(name, value)| (name, value)))
+        .current_dir(work)
+        .output()
+        .expect("the shell runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{shell}: {stderr}\n{command}");
+    assert!(stderr.is_empty(), "{shell}: {stderr}\n{command}");
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8 arguments");
+    let mut arguments: Vec<String> = stdout.split('\0').map(str::to_string).collect();
+    // Every argument ends in NUL, so the split leaves an empty string at the end.
+    assert_eq!(arguments.pop().as_deref(), Some(""), "{stdout:?}");
+    arguments
+}
+
+#[test]
+fn curl_command_keeps_argument_vector() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let temp = tempfile::tempdir().expect("temp dir");
+    let bin = temp.path().join("bin");
+    let work = temp.path().join("work");
+    let files = temp.path().join("files");
+    for folder in [&bin, &work, &files] {
+        std::fs::create_dir(folder).expect("create folder");
+    }
+    let fake_curl = bin.join("curl");
+    std::fs::write(&fake_curl, "#!/bin/sh\nprintf '%s\\0' \"$@\"\n").expect("write curl");
+    std::fs::set_permissions(&fake_curl, std::fs::Permissions::from_mode(0o755))
+        .expect("make curl executable");
+
+    for (index, nasty) in NASTY.iter().enumerate() {
+        // Secret values must be header values, because they are sent in a header too.
+        let value_text = nasty.replace(|ch: char| ch.is_control() && ch != '\t', "_");
+        // A secret's name or path with control characters makes `curl_command` reject the
+        // reference, so names and paths keep the other characters only.
+        let source_text = nasty.replace(char::is_control, "_");
+        let file = files.join(format!("{index} {}", source_text.replace('/', "_")));
+        let file_value = format!("file {index}: {value_text}");
+        std::fs::write(&file, format!("{file_value}\n")).expect("write secret file");
+        let plain_value = format!("plain {index}: {value_text}");
+        let odd_value = format!("odd {index}: {value_text}");
+        let mut env = vec![("PLAIN_TOKEN".to_string(), plain_value.clone())];
+        let mut names = vec!["PLAIN_TOKEN"];
+        // dash drops variables whose names it cannot expand, so only bash reads those.
+        let odd_names = ["MY-TOKEN", "1X", source_text.as_str()];
+        for shell in ["sh", "bash"] {
+            if shell == "bash" {
+                names.extend(odd_names);
+                for name in odd_names {
+                    env.push((name.to_string(), odd_value.clone()));
+                }
+            }
+            let lookup = |name: &str| {
+                env.iter()
+                    .find(|(variable, _)| variable == name)
+                    .map(|(_, value)| value.clone())
+            };
+            let (command, expected) = curl_case(nasty, &names, &file, &lookup);
+            for secret in [&plain_value, &file_value, &odd_value] {
+                assert!(!command.contains(secret.as_str()), "{command}");
+            }
+            let arguments = run_with_fake_curl(shell, &command, &bin, &work, &env);
+            assert_eq!(arguments, expected, "{shell}: {command}");
+            let created = std::fs::read_dir(&work).expect("read work folder").count();
+            assert_eq!(created, 0, "{shell} created a file: {command}");
+        }
     }
 }

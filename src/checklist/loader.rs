@@ -816,29 +816,65 @@ fn build(
     }
 }
 
-/// Returns a double-quoted shell word that reads a secret from its source: `"$VARIABLE"` for an
-/// environment variable, `"$(cat PATH)"` for a file. A leading `~/` stays unquoted so that the
-/// shell expands it to the home folder, as the loader does.
+/// Returns a double-quoted shell word that reads a secret from its source. Text from the
+/// checklist is single-quoted unless it is a portable variable name or a path made only of
+/// ASCII letters, digits and `/._-`:
+///
+/// - `"$VARIABLE"` for an environment variable whose name is portable (see
+///   [`is_portable_env_name`]);
+/// - `"$(printenv 'NAME')"` for any other name, such as `MY-TOKEN`, which `$` cannot expand;
+/// - `"$(cat PATH)"` for a file, where a leading `~/` stays unquoted so that the shell expands
+///   it to the home folder, as the loader does.
 fn shell_reference(source: &SecretSource) -> String {
     match source {
-        SecretSource::Env(variable) => format!("\"${variable}\""),
+        SecretSource::Env(variable) if is_portable_env_name(variable) => {
+            format!("\"${variable}\"")
+        }
+        SecretSource::Env(variable) => {
+            // `--` keeps a name that starts with `-` from being read as an option.
+            let separator = if variable.starts_with('-') { "-- " } else { "" };
+            format!("\"$(printenv {separator}{})\"", single_quoted(variable))
+        }
         SecretSource::File(path) => {
             let (home, rest) = match path.strip_prefix("~/") {
                 Some(rest) => ("~/", rest),
                 None if path == "~" => ("~", ""),
                 None => ("", path.as_str()),
             };
+            // A relative path that starts with `-` would be read by `cat` as an option.
+            let prefix = if home.is_empty() && rest.starts_with('-') {
+                "./"
+            } else {
+                ""
+            };
             let plain = rest
                 .chars()
                 .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '/' | '.' | '_' | '-'));
-            let quoted = if plain || rest.is_empty() {
+            let quoted = if home == "~" || (plain && !rest.is_empty()) {
                 rest.to_string()
             } else {
-                format!("'{}'", rest.replace('\'', "'\\''"))
+                single_quoted(rest)
             };
-            format!("\"$(cat {home}{quoted})\"")
+            format!("\"$(cat {home}{prefix}{quoted})\"")
         }
     }
+}
+
+/// Quotes text as one single-quoted shell word: inside single quotes only `'` is special, so
+/// each `'` closes the quotes, adds an escaped quote and opens them again.
+fn single_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// Whether `name` is an environment variable name that every POSIX shell can expand with `$`
+/// and passes on to the commands it runs: `^[A-Za-z_][A-Za-z0-9_]*$`. Shells such as dash drop
+/// other names from the environment.
+pub fn is_portable_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let starts_well = chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_');
+    starts_well && chars.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
 }
 
 #[derive(Default)]
@@ -1009,7 +1045,12 @@ fn read_secrets(cx: &mut Cx<'_>, value: Option<&Value<'_>>, context: &str) -> Se
         let env = cx.string(entry, "env");
         let file = cx.string(entry, "file");
         let source = match (env, file) {
-            (Some((variable, span)), None) => (SecretSource::Env(variable.to_string()), span),
+            (Some((variable, span)), None) => {
+                if !is_portable_env_name(variable) {
+                    warn_env_name(cx, name, span.clone());
+                }
+                (SecretSource::Env(variable.to_string()), span)
+            }
             (None, Some((path, span))) => (SecretSource::File(path.to_string()), span),
             (Some(_), Some((_, span))) => {
                 cx.error(
@@ -1033,6 +1074,21 @@ fn read_secrets(cx: &mut Cx<'_>, value: Option<&Value<'_>>, context: &str) -> Se
         secrets.insert(name.to_string(), source);
     }
     secrets
+}
+
+/// Warns that a secret's `env` is not a portable variable name, because POSIX shells cannot
+/// expand it with `$` and some drop it from the environment.
+fn warn_env_name(cx: &mut Cx<'_>, secret: &str, span: Range<usize>) {
+    let written = cx.quote(span.clone());
+    cx.warning(
+        span,
+        format!("secret `{secret}`: env = {written} is not a portable environment variable name"),
+        Some(
+            "use letters, digits and `_`, not starting with a digit. Shells such as dash drop \
+             other names from the environment, so a copied curl command may send the secret empty"
+                .into(),
+        ),
+    );
 }
 
 struct Environment {
@@ -1997,9 +2053,119 @@ mod tests {
                 SecretSource::File("~/it's".into()),
                 "\"$(cat ~/'it'\\''s')\"",
             ),
+            (SecretSource::Env("_x9".into()), "\"$_x9\""),
+            (
+                SecretSource::Env("MY-TOKEN".into()),
+                "\"$(printenv 'MY-TOKEN')\"",
+            ),
+            (SecretSource::Env("1X".into()), "\"$(printenv '1X')\""),
+            (SecretSource::Env("-n".into()), "\"$(printenv -- '-n')\""),
+            (
+                SecretSource::Env("T\"$(touch pwned)\"".into()),
+                "\"$(printenv 'T\"$(touch pwned)\"')\"",
+            ),
+            (
+                SecretSource::Env("it's".into()),
+                "\"$(printenv 'it'\\''s')\"",
+            ),
+            (SecretSource::File("-x".into()), "\"$(cat ./-x)\""),
+            (SecretSource::File("~".into()), "\"$(cat ~)\""),
+            (SecretSource::File("".into()), "\"$(cat '')\""),
+            (
+                SecretSource::File("$(touch pwned)".into()),
+                "\"$(cat '$(touch pwned)')\"",
+            ),
         ];
         for (source, expected) in cases {
             assert_eq!(shell_reference(&source), expected, "{source:?}");
+        }
+    }
+
+    #[test]
+    fn portable_env_names() {
+        for name in ["A", "_", "ADMIN_TOKEN", "a1_b2", "_9"] {
+            assert!(is_portable_env_name(name), "{name}");
+        }
+        for name in ["", "1X", "MY-TOKEN", "A B", "A=B", "T\"$(x)\"", "É", "A\n"] {
+            assert!(!is_portable_env_name(name), "{name:?}");
+        }
+    }
+
+    /// Names and file names that break a shell word unless they are quoted.
+    const NASTY: &[&str] = &[
+        "it's",
+        "\"dq\"",
+        "$(touch pwned)",
+        "`touch pwned`",
+        "; touch pwned",
+        "| touch pwned",
+        "& touch pwned &",
+        "a\nb; touch pwned",
+        "back\\slash\\",
+        "$HOME ${HOME} $$",
+        "'; touch pwned; '",
+        "\"$(touch pwned)\"",
+        "* ? [a]",
+        "-n",
+        "生 é ✓",
+        ")",
+    ];
+
+    /// Runs `printf %s REFERENCE` in `shell` with the given environment, inside `work`.
+    fn expand_in_shell(
+        shell: &str,
+        reference: &str,
+        home: &Path,
+        work: &Path,
+        env: &[(String, String)],
+    ) -> std::process::Output {
+        std::process::Command::new(shell)
+            .arg("-c")
+            .arg(format!("printf %s {reference}"))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", home)
+            .envs(env.iter().map(|(name, value)| (name, value)))
+            .current_dir(work)
+            .output()
+            .unwrap()
+    }
+
+    #[test]
+    fn shell_reference_expands_to_secret() {
+        let temp = tempfile::tempdir().unwrap();
+        let home = temp.path().join("home");
+        let work = temp.path().join("work");
+        std::fs::create_dir(&home).unwrap();
+        std::fs::create_dir(&work).unwrap();
+        for (index, nasty) in NASTY.iter().enumerate() {
+            let value = format!("value {index}: {nasty}");
+            // dash drops variables with names it cannot expand, so those need bash.
+            let mut sources = vec![(SecretSource::Env(nasty.to_string()), &["bash"][..])];
+            let file_name = nasty.replace('/', "_");
+            std::fs::write(home.join(&file_name), format!("{value}\n")).unwrap();
+            sources.push((
+                SecretSource::File(format!("~/{file_name}")),
+                &["sh", "bash"],
+            ));
+            let absolute = home.join(&file_name).to_string_lossy().to_string();
+            sources.push((SecretSource::File(absolute), &["sh", "bash"]));
+            let env = vec![(nasty.to_string(), value.clone())];
+            for (source, shells) in sources {
+                let reference = shell_reference(&source);
+                for shell in shells {
+                    let output = expand_in_shell(shell, &reference, &home, &work, &env);
+                    let stderr = String::from_utf8_lossy(&output.stderr);
+                    assert!(output.status.success(), "{shell} {reference}: {stderr}");
+                    assert_eq!(
+                        String::from_utf8_lossy(&output.stdout),
+                        value,
+                        "{shell} {reference}"
+                    );
+                    let created = std::fs::read_dir(&work).unwrap().count();
+                    assert_eq!(created, 0, "{shell} {reference} created a file");
+                }
+            }
         }
     }
 }

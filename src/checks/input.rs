@@ -6,8 +6,8 @@
 //! payload written already encoded (`..%2f..`) therefore reaches the application encoded, which
 //! probes double decoding.
 //!
-//! The `oversized` request goes over golive's own connection (see [`oversized`]) so that a 413
-//! sent before the body is fully written counts as the response; every other request goes
+//! The `oversized` request goes over golive's own connection (see [`oversized`]), so that a 413
+//! sent before the body is fully written counts as the response. Every other request goes
 //! through the shared HTTP client.
 
 mod oversized;

@@ -17,7 +17,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let _log = super::start_logging(&settings, &mut warnings);
     let checklist = super::load_checklist(&args.checklist, &settings)?;
 
-    let mut session = Session::new(checklist.clone());
+    // The loader accepted the policy already; it is read again because only the checklist
+    // is passed on. Its waivers make failing required checks count toward GO until they expire.
+    let policy = golive::checklist::loader::load_policy(&checklist)
+        .map_err(|failure| anyhow::anyhow!("cannot read sign-offs and waivers:\n{failure}"))?;
+    let mut session = Session::with_policy(checklist.clone(), policy);
     if !args.ignore_journal {
         replay_session_journal(&checklist, &settings, &mut session, &mut warnings);
     }

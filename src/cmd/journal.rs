@@ -39,7 +39,8 @@ pub fn verify(args: JournalVerifyArgs) -> anyhow::Result<ExitCode> {
             ));
             Ok(ExitCode::SUCCESS)
         }
-        Err(err @ JournalError::Damaged { .. }) => {
+        // Both mean the file fails verification, unlike an I/O error, which stops the command.
+        Err(err @ (JournalError::Damaged { .. } | JournalError::NotJournal { .. })) => {
             super::print_stdout(&format!("{}\n", terminal_safe(&err.to_string())));
             Ok(ExitCode::from(1))
         }

@@ -18,12 +18,15 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         name.push(".sig");
         PathBuf::from(name)
     });
-    let signature_pem = std::fs::read_to_string(&signature_path).with_context(|| {
+    let signature_bytes = std::fs::read(&signature_path).with_context(|| {
         format!(
             "cannot read signature {}; pass --signature FILE when it is elsewhere",
             signature_path.display()
         )
     })?;
+    // A file that is not UTF-8 is passed on as text so that verification names it as not
+    // being a signature file.
+    let signature_pem = String::from_utf8_lossy(&signature_bytes);
     let signers_text = std::fs::read_to_string(&args.allowed_signers).with_context(|| {
         format!(
             "cannot read allowed_signers file {}",
@@ -35,6 +38,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let verification = verify(&VerifyRequest {
         record_path: &args.record,
         record_bytes: &record_bytes,
+        signature_path: &signature_path,
         signature_pem: &signature_pem,
         allowed_signers: &signers,
         identity: args.identity.as_deref(),

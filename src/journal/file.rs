@@ -21,7 +21,7 @@
 //!   golive processes cannot interleave writes to one journal.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -47,6 +47,12 @@ const MAX_NAME_PART_LEN: usize = 60;
 /// Number of numbered names tried for a set-aside journal or a torn-line copy when names with
 /// the same timestamp already exist.
 const MAX_NAME_ATTEMPTS: u32 = 100;
+
+/// Maximum length in bytes of one line, without its `\n`, that [`read_journal`] reads. A
+/// longer line is damage, so that a file without line ends cannot fill the memory.
+// NOTE: appends do not enforce this maximum, so an event longer than 1 MiB, such as a note
+// of that size, makes the journal unreadable by `read_journal` though the cockpit opens it.
+pub const MAX_READ_LINE_BYTES: usize = 1024 * 1024;
 
 /// Number of times opening retries when the file was renamed between opening and locking it.
 const MAX_OPEN_ATTEMPTS: u32 = 3;
@@ -246,28 +252,185 @@ pub fn open_path(path: &Path) -> Result<FileJournal, JournalError> {
 /// Reads and verifies a journal file without locking or changing it, for verifiers and
 /// reports. A torn last line is skipped with a warning instead of being removed.
 ///
+/// The file is read line by line, so memory use is one line of at most
+/// [`MAX_READ_LINE_BYTES`] plus the parsed events, whatever the file's size.
+///
 /// # Errors
 ///
-/// [`JournalError::Damaged`] for any damage but a torn last line, [`JournalError::Io`] when
-/// the file cannot be read.
+/// [`JournalError::NotJournal`] for a path that is not a regular file (such as a FIFO or a
+/// device, which are never read), a file without a complete line, and a file whose first line
+/// is not a `session_started` event. [`JournalError::Damaged`] for any later damage but a torn
+/// last line, including a line longer than [`MAX_READ_LINE_BYTES`]. [`JournalError::Io`] when
+/// the file cannot be opened or read.
 pub fn read_journal(path: &Path) -> Result<JournalContents, JournalError> {
-    let bytes = fs::read(path).map_err(|source| io_error("read", path, source))?;
-    let parsed = parse(path, &bytes)?;
-    let warnings = parsed
-        .torn
-        .iter()
-        .map(|torn| {
-            format!(
-                "journal {} ends in an incomplete line {} that was skipped",
-                path.display(),
-                torn.line
-            )
-        })
-        .collect();
-    Ok(JournalContents {
-        events: parsed.events,
-        warnings,
+    let file = open_regular_for_reading(path)?;
+    let mut reader = io::BufReader::new(file);
+    let mut events = Vec::new();
+    let mut warnings = Vec::new();
+    let mut line = Vec::new();
+    let mut line_number = 0;
+    loop {
+        line.clear();
+        // Room for the maximum and its `\n` is enough to find a line longer than the maximum.
+        let read = (&mut reader)
+            .take(MAX_READ_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|source| io_error("read", path, source))?;
+        if read == 0 {
+            break;
+        }
+        line_number += 1;
+        match parse_read_line(path, line_number, &line)? {
+            Some(event) => events.push(event),
+            None => {
+                warnings.push(format!(
+                    "journal {} ends in an incomplete line {line_number} that was skipped",
+                    path.display()
+                ));
+                break;
+            }
+        }
+    }
+
+    if events.is_empty() {
+        return Err(JournalError::NotJournal {
+            path: path.display().to_string(),
+            reason: "it is empty".to_string(),
+        });
+    }
+    verify_chain(&events).map_err(|err| JournalError::Damaged {
+        path: path.display().to_string(),
+        line: err.line,
+        reason: format!("event seq {}: {}", err.seq, err.reason),
+    })?;
+    Ok(JournalContents { events, warnings })
+}
+
+/// Parses one line as [`read_journal`] read it, with its `\n` when it has one. Returns `None`
+/// for a torn last line. A problem on line 1 means that the file is not a journal at all, so
+/// it is [`JournalError::NotJournal`], and on a later line it is [`JournalError::Damaged`].
+fn parse_read_line(
+    path: &Path,
+    line_number: usize,
+    line: &[u8],
+) -> Result<Option<Event>, JournalError> {
+    let failure = |reason: String| {
+        let path = path.display().to_string();
+        if line_number == 1 {
+            JournalError::NotJournal { path, reason }
+        } else {
+            JournalError::Damaged {
+                path,
+                line: line_number,
+                reason,
+            }
+        }
+    };
+    let (text, complete) = match line.strip_suffix(b"\n") {
+        Some(text) => (text, true),
+        None => (line, false),
+    };
+    if text.len() > MAX_READ_LINE_BYTES {
+        return Err(failure(format!(
+            "line {line_number} is longer than {} MiB, the maximum of a journal line",
+            MAX_READ_LINE_BYTES / (1024 * 1024)
+        )));
+    }
+    // Only the end of the file stops a line short of both its `\n` and the maximum.
+    if !complete {
+        if line_number == 1 {
+            return Err(failure(format!(
+                "it has no complete line, only {} bytes without a line end",
+                text.len()
+            )));
+        }
+        return Ok(None);
+    }
+
+    let event = match serde_json::from_slice::<Event>(text) {
+        Ok(event) => event,
+        Err(err) if line_number == 1 => {
+            return Err(failure(format!("line 1 is not a journal event: {err}")));
+        }
+        Err(err) => return Err(failure(format!("not a valid journal event: {err}"))),
+    };
+    if line_number == 1 && !matches!(event.kind, EventKind::SessionStarted { .. }) {
+        return Err(failure(format!(
+            "its first event is {}, not session_started",
+            kind_name(&event.kind)
+        )));
+    }
+    Ok(Some(event))
+}
+
+/// Opens a file for reading after checking, with symlinks followed, that it is a regular file.
+/// A FIFO would block the open until a writer comes, and a device such as `/dev/zero` never
+/// ends, so neither is opened for reading.
+fn open_regular_for_reading(path: &Path) -> Result<File, JournalError> {
+    let metadata = fs::metadata(path).map_err(|source| io_error("inspect", path, source))?;
+    reject_non_regular(path, &metadata)?;
+    let mut options = OpenOptions::new();
+    options.read(true);
+    // The path may be replaced by a FIFO between the check above and the open. O_NONBLOCK
+    // makes opening a FIFO return at once, and the check below then rejects it. The flag has
+    // no effect on reads of a regular file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|source| io_error("open", path, source))?;
+    let opened = file
+        .metadata()
+        .map_err(|source| io_error("inspect", path, source))?;
+    reject_non_regular(path, &opened)?;
+    Ok(file)
+}
+
+fn reject_non_regular(path: &Path, metadata: &fs::Metadata) -> Result<(), JournalError> {
+    let file_type = metadata.file_type();
+    if file_type.is_file() {
+        return Ok(());
+    }
+    let next_step = if file_type.is_dir() {
+        "pass the journal file inside it"
+    } else {
+        "pass the path of a journal file"
+    };
+    Err(JournalError::NotJournal {
+        path: path.display().to_string(),
+        reason: format!(
+            "it is {}, not a regular file; {next_step}",
+            describe_file_type(&file_type)
+        ),
     })
+}
+
+/// Returns the type of a file that is not a regular file, with its article, such as `a FIFO`.
+fn describe_file_type(file_type: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
 }
 
 /// A locked and verified journal file whose torn last line, if any, is not yet removed.

@@ -168,6 +168,9 @@ pub enum JournalError {
     Mismatch { path: String, reason: String },
     /// Another golive process holds the journal's lock.
     Locked { path: String },
+    /// The file is not a journal that golive wrote: not a regular file, no complete event, or
+    /// a first line that is not a `session_started` event. Only readers report it.
+    NotJournal { path: String, reason: String },
     /// The journal's path no longer names the file that the open journal writes to, because
     /// the file was deleted, renamed or replaced after it was opened.
     Moved { path: String },
@@ -197,6 +200,9 @@ impl std::fmt::Display for JournalError {
                 f,
                 "journal {path} belongs to another checklist or environment: {reason}"
             ),
+            JournalError::NotJournal { path, reason } => {
+                write!(f, "{path} is not a golive journal: {reason}")
+            }
             JournalError::Locked { path } => write!(
                 f,
                 "journal {path} is locked because another golive process has it open; close \

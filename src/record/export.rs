@@ -22,7 +22,7 @@ pub struct Signer<'a> {
     pub email: &'a str,
 }
 
-/// What to export and where.
+/// The record source, target folder and optional signer of one export.
 pub struct ExportRequest<'a> {
     pub source: RecordSource<'a>,
     /// The folder to write into; created when missing.
@@ -43,6 +43,9 @@ pub struct Exported {
 }
 
 /// Failures of an export.
+///
+/// The I/O errors are part of the message and not error sources, so that a report printing
+/// the source chain shows them once.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error(transparent)]
@@ -51,16 +54,10 @@ pub enum ExportError {
     Signing(#[from] SigningError),
     #[error("{path} already exists; move the old record away or choose another folder")]
     Exists { path: String },
-    #[error("cannot create folder {path}: {source}")]
-    CreateFolder {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot create folder {path}: {error}")]
+    CreateFolder { path: String, error: std::io::Error },
+    #[error("cannot write {path}: {error}")]
+    Write { path: String, error: std::io::Error },
 }
 
 /// Replays a session journal into a session with the checklist's sign-offs and waivers, at
@@ -119,14 +116,18 @@ pub fn write(request: &ExportRequest<'_>) -> Result<Exported, ExportError> {
     };
 
     let folder = request.folder;
-    std::fs::create_dir_all(folder).map_err(|source| ExportError::CreateFolder {
+    std::fs::create_dir_all(folder).map_err(|error| ExportError::CreateFolder {
         path: folder.display().to_string(),
-        source,
+        error,
     })?;
     let record_path = folder.join(RECORD_FILE);
     let markdown_path = folder.join(MARKDOWN_FILE);
     let signature_path = signature.as_ref().map(|_| folder.join(SIGNATURE_FILE));
-    let targets = [Some(&record_path), Some(&markdown_path), signature_path.as_ref()];
+    let targets = [
+        Some(&record_path),
+        Some(&markdown_path),
+        signature_path.as_ref(),
+    ];
     if let Some(existing) = targets.into_iter().flatten().find(|path| path.exists()) {
         return Err(ExportError::Exists {
             path: existing.display().to_string(),
@@ -148,9 +149,9 @@ pub fn write(request: &ExportRequest<'_>) -> Result<Exported, ExportError> {
 
 /// Writes a file that must not exist yet, so that no record is overwritten.
 fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let error = |source| ExportError::Write {
+    let error = |error| ExportError::Write {
         path: path.display().to_string(),
-        source,
+        error,
     };
     let mut file = OpenOptions::new()
         .write(true)

@@ -280,12 +280,18 @@ pub struct RecordSource<'a> {
 }
 
 /// Failures of building or reading a record.
+///
+/// The I/O errors are part of the message and not error sources, so that a report printing
+/// the source chain (`anyhow`'s `{:#}`) shows them once.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("cannot read attachment {path}: {source}")]
-    Attachment {
+    #[error("cannot read attachment {path}: {error}")]
+    Attachment { path: String, error: std::io::Error },
+    #[error("attachment {path} is {kind}, not a regular file; attach a regular file")]
+    AttachmentNotRegularFile {
         path: String,
-        source: std::io::Error,
+        /// What the path names instead, such as `a FIFO`.
+        kind: &'static str,
     },
     #[error("invalid launch record: {0}")]
     Invalid(String),
@@ -295,7 +301,8 @@ pub enum RecordError {
 ///
 /// # Errors
 ///
-/// [`RecordError::Attachment`] when an attachment cannot be read for its digest.
+/// [`RecordError::AttachmentNotRegularFile`] when an attachment is not a regular file, and
+/// [`RecordError::Attachment`] when it cannot be read for its digest.
 pub fn build(source: &RecordSource<'_>) -> Result<LaunchRecord, RecordError> {
     let checklist = source.checklist;
     let redactor = checklist.redactor.as_ref();
@@ -512,6 +519,91 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Failures of [`sha256_file`].
+#[derive(Debug, thiserror::Error)]
+pub enum FileDigestError {
+    /// The path names something else than a regular file, such as a FIFO or a device.
+    #[error("not a regular file but {kind}")]
+    NotRegularFile {
+        /// What the path names, such as `a FIFO` or `a character device`.
+        kind: &'static str,
+    },
+    #[error("{0}")]
+    Io(std::io::Error),
+}
+
+/// Computes the lowercase hex SHA-256 of a regular file, reading it in blocks so that its size
+/// does not matter. Symbolic links are followed.
+///
+/// # Errors
+///
+/// [`FileDigestError::NotRegularFile`] for a FIFO, device, socket or folder, which could block
+/// or never end, and [`FileDigestError::Io`] when the file cannot be opened or read.
+pub fn sha256_file(path: &Path) -> Result<String, FileDigestError> {
+    use std::io::BufReader;
+
+    let metadata = std::fs::metadata(path).map_err(FileDigestError::Io)?;
+    require_regular_file(&metadata)?;
+    let file = open_without_blocking(path).map_err(FileDigestError::Io)?;
+    // The path may have been replaced between the check and the open, so the opened file is
+    // checked again.
+    require_regular_file(&file.metadata().map_err(FileDigestError::Io)?)?;
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut reader, &mut hasher).map_err(FileDigestError::Io)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn require_regular_file(metadata: &std::fs::Metadata) -> Result<(), FileDigestError> {
+    if metadata.is_file() {
+        Ok(())
+    } else {
+        Err(FileDigestError::NotRegularFile {
+            kind: file_kind(&metadata.file_type()),
+        })
+    }
+}
+
+/// Opens a file for reading. On Unix the open uses `O_NONBLOCK`, so that a FIFO put in place
+/// after the metadata check does not block the open; reads of a regular file ignore the flag.
+fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+/// Names a file type with an article, for messages such as "X is a FIFO".
+fn file_kind(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a folder"
+    } else if file_type.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
+}
+
 fn checklist_subject(checklist: &Checklist, redactor: &Redactor) -> Subject {
     let absolute = std::fs::canonicalize(&checklist.path)
         .or_else(|_| std::path::absolute(&checklist.path))
@@ -520,12 +612,19 @@ fn checklist_subject(checklist: &Checklist, redactor: &Redactor) -> Subject {
 }
 
 fn attachment_subject(path: &Path, redactor: &Redactor) -> Result<Subject, RecordError> {
-    let bytes = std::fs::read(path).map_err(|source| RecordError::Attachment {
-        path: path.display().to_string(),
-        source,
+    let display = path.display().to_string();
+    let sha256 = sha256_file(path).map_err(|err| match err {
+        FileDigestError::NotRegularFile { kind } => RecordError::AttachmentNotRegularFile {
+            path: display.clone(),
+            kind,
+        },
+        FileDigestError::Io(error) => RecordError::Attachment {
+            path: display.clone(),
+            error,
+        },
     })?;
     let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    Ok(subject_for(&absolute, sha256_hex(&bytes), redactor))
+    Ok(subject_for(&absolute, sha256, redactor))
 }
 
 fn subject_for(path: &Path, sha256: String, redactor: &Redactor) -> Subject {

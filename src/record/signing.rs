@@ -13,7 +13,27 @@ use super::SIGNATURE_NAMESPACE;
 /// Environment variable that supplies the signing key's passphrase to scripts.
 pub const PASSPHRASE_ENV: &str = "GOLIVE_KEY_PASSPHRASE";
 
+/// The largest signing key file read, in bytes. An OpenSSH RSA key of 16384 bits, the largest
+/// `ssh-keygen` makes, is about 13 KB, so a larger file is not a private key.
+pub const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+/// The first words of a public key line in OpenSSH format, as in a `.pub` file.
+const PUBLIC_KEY_PREFIXES: [&str; 6] = [
+    "ssh-ed25519 ",
+    "ssh-rsa ",
+    "ssh-dss ",
+    "ecdsa-sha2-",
+    "sk-ssh-ed25519@openssh.com ",
+    "sk-ecdsa-sha2-",
+];
+
+/// The armour line of a private key in OpenSSH format.
+const OPENSSH_PRIVATE_KEY_BEGIN: &str = "-----BEGIN OPENSSH PRIVATE KEY-----";
+
 /// Failures of loading a signing key or signing.
+///
+/// The I/O errors are part of the message and not error sources, so that a report printing
+/// the source chain shows them once.
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {
     #[error(
@@ -26,17 +46,28 @@ pub enum SigningError {
          --key or identity.signing_key in config.toml at an existing key"
     )]
     KeyNotFound { path: String },
-    #[error("cannot read signing key {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read signing key {path}: {error}")]
+    Read { path: String, error: std::io::Error },
     #[error(
-        "signing key {path} is not an OpenSSH private key (a file starting with \
-         `-----BEGIN OPENSSH PRIVATE KEY-----`): {reason}; convert it with \
+        "signing key {path} is larger than {MAX_KEY_FILE_BYTES} bytes, so it is not an SSH \
+         private key; give an OpenSSH ed25519 private key"
+    )]
+    TooLarge { path: String },
+    #[error("{path} is a public key; give the private key (usually the same path without .pub)")]
+    PublicKey { path: String },
+    #[error(
+        "signing key {path} is a private key in the older PEM format, but golive reads only \
+         OpenSSH private keys (`{OPENSSH_PRIVATE_KEY_BEGIN}`); convert it with \
          `ssh-keygen -p -f {path}`"
     )]
-    NotOpenSsh { path: String, reason: String },
+    PemFormat { path: String },
+    #[error("signing key {path} is not a valid OpenSSH private key: {reason}")]
+    InvalidOpenSsh { path: String, reason: String },
+    #[error(
+        "signing key {path} is not an OpenSSH private key (a file starting with \
+         `{OPENSSH_PRIVATE_KEY_BEGIN}`); give the private key file that `ssh-keygen` wrote"
+    )]
+    NotOpenSsh { path: String },
     #[error(
         "signing key {path} is an {algorithm} key, but golive signs only with ed25519 keys; \
          create one with `ssh-keygen -t ed25519`"
@@ -119,23 +150,8 @@ impl SigningKey {
     ) -> Result<SigningKey, SigningError> {
         let path = expand_home(path);
         let display = path.display().to_string();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => zeroize::Zeroizing::new(text),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Err(SigningError::KeyNotFound { path: display });
-            }
-            Err(source) => {
-                return Err(SigningError::Read {
-                    path: display,
-                    source,
-                });
-            }
-        };
-        let key =
-            PrivateKey::from_openssh(text.as_bytes()).map_err(|err| SigningError::NotOpenSsh {
-                path: display.clone(),
-                reason: err.to_string(),
-            })?;
+        let text = read_key_file(&path, &display)?;
+        let key = parse_private_key(&text, &display)?;
         // The algorithm is in the key's unencrypted public part, so an unsupported key is
         // reported before a passphrase is asked for.
         let algorithm = key.algorithm();
@@ -196,6 +212,68 @@ impl SigningKey {
             self.public_key_openssh()
         )
     }
+}
+
+/// Reads a key file of at most [`MAX_KEY_FILE_BYTES`]. The limit keeps a path such as
+/// `/dev/zero` from filling memory, and a FIFO (such as `<(pass show key)`) still works.
+fn read_key_file(path: &Path, display: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, SigningError> {
+    use std::io::Read;
+
+    let read_error = |error: std::io::Error| {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            SigningError::KeyNotFound {
+                path: display.to_string(),
+            }
+        } else {
+            SigningError::Read {
+                path: display.to_string(),
+                error,
+            }
+        }
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    file.take(MAX_KEY_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+        return Err(SigningError::TooLarge {
+            path: display.to_string(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Parses an OpenSSH private key, naming what the file is when it is not one: a public key,
+/// a private key in the older PEM format, or something else.
+fn parse_private_key(bytes: &[u8], display: &str) -> Result<PrivateKey, SigningError> {
+    let path = display.to_string();
+    // Text key formats are ASCII, so a file that is not UTF-8 is none of them.
+    let text = std::str::from_utf8(bytes).unwrap_or_default();
+    if text.contains(OPENSSH_PRIVATE_KEY_BEGIN) {
+        return PrivateKey::from_openssh(bytes).map_err(|err| SigningError::InvalidOpenSsh {
+            path,
+            reason: err.to_string(),
+        });
+    }
+    let first_line = text.lines().map(str::trim).find(|line| !line.is_empty());
+    if first_line.is_some_and(|line| {
+        PUBLIC_KEY_PREFIXES
+            .iter()
+            .any(|prefix| line.starts_with(prefix))
+    }) {
+        return Err(SigningError::PublicKey { path });
+    }
+    // PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`), SEC1 (`EC`) and PKCS#8 (no word or
+    // `ENCRYPTED`) armour lines all end the same way.
+    let pem_private_key = text
+        .lines()
+        .map(str::trim)
+        .any(|line| line.starts_with("-----BEGIN ") && line.ends_with(" PRIVATE KEY-----"));
+    if pem_private_key {
+        return Err(SigningError::PemFormat { path });
+    }
+    Err(SigningError::NotOpenSsh { path })
 }
 
 /// Returns the algorithm's usual name for messages: `RSA`, `ECDSA`, or its SSH name.

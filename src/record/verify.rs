@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use ssh_key::{HashAlg, PublicKey, SshSig};
 
 use super::allowed_signers::{AllowedSigner, matches_pattern_list};
-use super::{LaunchRecord, SIGNATURE_NAMESPACE, sha256_hex};
+use super::{FileDigestError, LaunchRecord, SIGNATURE_NAMESPACE, sha256_file};
 use crate::journal::GENESIS_HASH;
 use crate::journal::file::read_journal;
 
@@ -16,6 +16,8 @@ pub struct VerifyRequest<'a> {
     /// The record file; subjects are looked for in its folder.
     pub record_path: &'a Path,
     pub record_bytes: &'a [u8],
+    /// The signature file, named in messages.
+    pub signature_path: &'a Path,
     /// The signature file's text (`-----BEGIN SSH SIGNATURE-----` PEM).
     pub signature_pem: &'a str,
     pub allowed_signers: &'a [AllowedSigner],
@@ -58,7 +60,11 @@ impl Verification {
     }
 }
 
-/// Verifies the signature, then the record's consistency.
+/// The armour line a signature file starts with.
+const SIGNATURE_BEGIN: &str = "-----BEGIN SSH SIGNATURE-----";
+
+/// Verifies the signature, then the record's consistency. The subject files are read only
+/// when the signature is valid and trusted, because their paths come from the record.
 pub fn verify(request: &VerifyRequest<'_>) -> Verification {
     let mut verification = Verification::default();
     match verify_signature(request) {
@@ -84,8 +90,18 @@ pub fn verify(request: &VerifyRequest<'_>) -> Verification {
 ///
 /// A sentence saying what is wrong.
 pub fn verify_signature(request: &VerifyRequest<'_>) -> Result<AcceptedSigner, String> {
-    let signature = SshSig::from_pem(request.signature_pem.trim().as_bytes())
-        .map_err(|err| format!("the signature file is not an SSH signature: {err}"))?;
+    let signature_file = request.signature_path.display();
+    let pem = request.signature_pem.trim();
+    // Checked here because the PEM decoder's message for a file without this armour line
+    // names a NUL byte even when the file has none.
+    if !pem.starts_with(SIGNATURE_BEGIN) {
+        return Err(format!(
+            "{signature_file} is not an SSH signature file (it does not start with \
+             {SIGNATURE_BEGIN})"
+        ));
+    }
+    let signature = SshSig::from_pem(pem.as_bytes())
+        .map_err(|err| format!("{signature_file} is not a valid SSH signature: {err}"))?;
     if signature.namespace() != SIGNATURE_NAMESPACE {
         return Err(format!(
             "namespace is {}, expected {SIGNATURE_NAMESPACE}",
@@ -198,8 +214,14 @@ fn check_record(request: &VerifyRequest<'_>, verification: &mut Verification) {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    for (index, subject) in record.subject.iter().enumerate() {
-        check_subject(index, subject, &folder, verification);
+    if verification.signer.is_some() {
+        for (index, subject) in record.subject.iter().enumerate() {
+            check_subject(index, subject, &folder, verification);
+        }
+    } else {
+        verification
+            .skipped
+            .push("the signature is not valid, so the record's paths are not trusted".to_string());
     }
     if let Some(journal) = request.journal {
         check_journal(&record, journal, verification);
@@ -231,16 +253,21 @@ fn check_subject(
     if let Some(path) = subject.annotations.get("path") {
         candidates.push(PathBuf::from(path));
     }
-    let Some(found) = candidates.iter().find(|path| path.is_file()) else {
+    // A regular file is preferred. Otherwise the first path that exists is reported, such as
+    // a FIFO or device, which is never read because reading it could block or never end.
+    let found = candidates
+        .iter()
+        .find(|path| path.is_file())
+        .or_else(|| candidates.iter().find(|path| path.exists()));
+    let Some(found) = found else {
         verification.skipped.push(format!(
             "{label} {} not found next to the record or at its recorded path",
             subject.name
         ));
         return;
     };
-    match std::fs::read(found) {
-        Ok(bytes) => {
-            let actual = sha256_hex(&bytes);
+    match sha256_file(found) {
+        Ok(actual) => {
             if &actual == expected {
                 verification.passed.push(format!(
                     "{label} {} has the recorded sha256",
@@ -254,7 +281,11 @@ fn check_subject(
                 ));
             }
         }
-        Err(err) => verification
+        Err(FileDigestError::NotRegularFile { kind }) => verification.problems.push(format!(
+            "{label} {} is {kind}, not a regular file",
+            found.display()
+        )),
+        Err(FileDigestError::Io(err)) => verification
             .problems
             .push(format!("cannot read {label} {}: {err}", found.display())),
     }

@@ -7,11 +7,13 @@
 //! - `environment`: the environment the checklist was resolved for.
 //! - `digest`: SHA-256 of the checklist file, as lowercase hex.
 //! - `generated_at`: RFC 3339 time the report was made, in UTC.
-//! - `verdict`: `"go"` or `"no-go"`, from required automated items only.
+//! - `verdict`: `"go"` or `"no-go"`, from required automated items only; a waived item counts
+//!   toward `"go"`.
 //! - `exit_code`: 0 for go, 1 for no-go.
-//! - `blockers`: `[{ "id", "status" }]`, the required automated items that did not pass.
+//! - `blockers`: `[{ "id", "status" }]`, the required automated items that neither passed nor
+//!   are waived.
 //! - `counts`: items per status: `total`, `pending`, `running`, `pass`, `fail`, `error`,
-//!   `blocked`, `done`, `failed`.
+//!   `blocked`, `done`, `failed`, `waived`.
 //! - `items`: every item in checklist order. Each has `id`, `phase` (the phase id), `title`,
 //!   `kind` (`"manual"` or the check kind), `severity`, `required`, `depends_on`, `status` (one
 //!   of the `counts` keys other than `total`) and `summary`.
@@ -19,6 +21,8 @@
 //!   result, and are `null` for manual items and checks without a result. `evidence` is the
 //!   check's evidence object: `request`, `status`, `headers` as `[name, value]` pairs,
 //!   `body_excerpt`, `latency_ms`, `assertions` and `notes`, each left out when empty.
+//! - `items[].waiver` is `null` unless the status is `waived`. Then it has `reason`, `risk`,
+//!   `control`, `expires`, `requested_by` and `approved_by`.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -65,6 +69,17 @@ struct JsonItem<'a> {
     elapsed_ms: Option<u64>,
     attempts: Option<u32>,
     evidence: Option<Value>,
+    waiver: Option<JsonWaiver<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonWaiver<'a> {
+    reason: &'a str,
+    risk: &'static str,
+    control: &'a str,
+    expires: String,
+    requested_by: &'a str,
+    approved_by: &'a str,
 }
 
 pub(super) fn render(report: &Report) -> String {
@@ -138,6 +153,14 @@ fn item<'a>(clean: Cleaner<'_>, phase: &'a str, row: &'a Row) -> JsonItem<'a> {
                 clean_strings(clean, &mut evidence);
                 evidence
             }),
+        waiver: row.waiver.as_ref().map(|waiver| JsonWaiver {
+            reason: &waiver.reason,
+            risk: waiver.risk,
+            control: &waiver.control,
+            expires: waiver.expires.to_string(),
+            requested_by: &waiver.requested_by,
+            approved_by: &waiver.approved_by,
+        }),
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! A failed check gets `<failure>`. A check that errored, is blocked or did not run gets
 //! `<error>`. A manual item gets `<skipped>` with its status in the message, because CI cannot
-//! tick it. Every attribute and text is XML-escaped and holds only characters XML 1.0 allows.
+//! tick it. A waived item, manual or automated, gets `<skipped>` with the message
+//! `waived: <reason>, expires <time>`: it is neither a pass nor a failure. Every attribute and text is XML-escaped and holds only characters XML 1.0 allows.
 
 use std::fmt::Write as _;
 
@@ -138,7 +139,10 @@ fn write_case(
         attribute(&format!("golive.{phase_id}")),
         seconds(elapsed_ms),
     );
-    let message = format!("{}: {}", row.status.word(), row.summary);
+    let message = match &row.waiver {
+        Some(waiver) => waiver.message(),
+        None => format!("{}: {}", row.status.word(), row.summary),
+    };
     let (element, kind) = match case_result {
         CaseResult::Passed => {
             out.push_str("/>\n");
@@ -166,7 +170,7 @@ fn write_case(
 }
 
 fn case_result(row: &Row) -> CaseResult {
-    if row.kind == "manual" {
+    if row.kind == "manual" || row.status == Status::Waived {
         return CaseResult::Skipped;
     }
     match row.status {

@@ -7,8 +7,11 @@
 //! terminal-safe before it is written, even where the source text should already be both.
 //!
 //! The verdict of a headless run looks at automated items only, because manual items are not
-//! ticked in CI: it is GO when every required automated item passed, and NO-GO when any of them
-//! failed, errored, is blocked or did not run. [`exit_code`] maps it to 0 and 1.
+//! ticked in CI. It is GO when every required automated item passed or is waived by a waiver
+//! that has not expired. It is NO-GO when any other required automated item failed, errored, is
+//! blocked or did not run. [`exit_code`] maps it to 0 and 1. A waived item is reported as
+//! `waived` with the waiver's reason and expiry, never as passed. Waivers count only when the
+//! session was made with the checklist's policy ([`Session::with_policy`]).
 
 mod json;
 mod junit;
@@ -59,8 +62,8 @@ pub fn render_at(
 }
 
 /// Computes the process exit code of a headless run: 0 when every required automated item
-/// passed, 1 when any required automated item failed, errored, is blocked or did not run.
-/// Manual items never change it.
+/// passed or is waived, 1 when any other required automated item failed, errored, is blocked or
+/// did not run. Manual items never change it.
 pub fn exit_code(checklist: &Checklist, session: &Session) -> i32 {
     if blockers(checklist, session).is_empty() {
         0
@@ -69,13 +72,14 @@ pub fn exit_code(checklist: &Checklist, session: &Session) -> i32 {
     }
 }
 
-/// Required automated items that did not pass, with their status, in checklist order.
+/// Required automated items that neither passed nor are waived, with their status, in
+/// checklist order.
 fn blockers(checklist: &Checklist, session: &Session) -> Vec<(String, Status)> {
     checklist
         .items()
         .filter(|item| item.required && !item.is_manual())
         .map(|item| (item.id.clone(), session.status(&item.id)))
-        .filter(|(_, status)| *status != Status::Pass)
+        .filter(|(_, status)| !matches!(status, Status::Pass | Status::Waived))
         .collect()
 }
 
@@ -88,7 +92,7 @@ struct Report<'a> {
     generated_at: jiff::Timestamp,
     phases: Vec<PhaseRows<'a>>,
     counts: crate::session::Counts,
-    /// Required automated items that did not pass, with their status.
+    /// Required automated items that neither passed nor are waived, with their status.
     blockers: Vec<(String, Status)>,
     /// Masks secrets and escapes control characters in any further text a format takes from
     /// the results, such as evidence.
@@ -112,6 +116,26 @@ struct Row<'a> {
     summary: String,
     /// The latest result of an automated item in this run, with unmasked evidence.
     result: Option<&'a CheckResult>,
+    /// The waiver that makes the item count toward GO, when its status is waived.
+    waiver: Option<WaiverNote>,
+}
+
+/// The parts of a waiver a report shows, masked and terminal-safe.
+struct WaiverNote {
+    reason: String,
+    risk: &'static str,
+    control: String,
+    expires: jiff::Timestamp,
+    requested_by: String,
+    approved_by: String,
+}
+
+impl WaiverNote {
+    /// Formats the one-line message of a waived item, such as
+    /// `waived: fix ships Monday, expires 2026-02-23T17:00:00Z`.
+    fn message(&self) -> String {
+        format!("waived: {}, expires {}", self.reason, self.expires)
+    }
 }
 
 /// Masks secrets, then escapes control characters.
@@ -196,6 +220,17 @@ fn phase_rows<'a>(
                         .and_then(|state| state.result.as_ref())
                 });
             let status = session.status(&item.id);
+            let waiver = (status == Status::Waived)
+                .then(|| session.waiver(&item.id))
+                .flatten()
+                .map(|waiver| WaiverNote {
+                    reason: clean.text(&waiver.reason),
+                    risk: waiver.risk.as_str(),
+                    control: clean.text(&waiver.control),
+                    expires: waiver.expires,
+                    requested_by: clean.text(&waiver.requested_by),
+                    approved_by: clean.text(&waiver.approved_by),
+                });
             Row {
                 item,
                 id: clean.text(&item.id),
@@ -207,6 +242,7 @@ fn phase_rows<'a>(
                 status,
                 summary: clean.text(&summary(item, status, session, result)),
                 result,
+                waiver,
             }
         })
         .collect()
@@ -215,6 +251,26 @@ fn phase_rows<'a>(
 /// Formats one line that explains the item's status.
 fn summary(item: &Item, status: Status, session: &Session, result: Option<&CheckResult>) -> String {
     let state = session.state(&item.id);
+    if status == Status::Waived
+        && let Some(waiver) = session.waiver(&item.id)
+    {
+        let mut line = format!(
+            "waived: {}, expires {} ({} risk, approved by {})",
+            waiver.reason,
+            waiver.expires,
+            waiver.risk.as_str(),
+            waiver.approved_by
+        );
+        let last = result.map(|result| result.summary.clone()).or_else(|| {
+            state
+                .and_then(|state| state.recorded.as_ref())
+                .map(|r| r.summary.clone())
+        });
+        if let Some(last) = last.filter(|last| !last.is_empty()) {
+            line.push_str(&format!("; last result: {last}"));
+        }
+        return line;
+    }
     if item.is_manual() {
         return match (status, state.and_then(|state| state.mark.as_ref())) {
             (Status::Done, Some(mark)) => format!("done by {} at {}", mark.actor, mark.at),

@@ -125,6 +125,7 @@ fn totals(report: &Report) -> String {
         (counts.pending, "pending"),
         (counts.done, "done"),
         (counts.failed, "failed"),
+        (counts.waived, "waived"),
     ]
     .into_iter()
     .filter(|(count, _)| *count > 0)
@@ -145,8 +146,20 @@ fn verdict(report: &Report) -> String {
         1 => "; 1 manual item is not evaluated here".to_string(),
         n => format!("; {n} manual items are not evaluated here"),
     };
-    if report.go() {
+    let waived: Vec<&str> = report
+        .rows()
+        .filter(|row| row.kind != "manual" && row.item.required && row.waiver.is_some())
+        .map(|row| row.id.as_str())
+        .collect();
+    if report.go() && waived.is_empty() {
         return format!("Verdict: GO: every required automated check passed{manual_note}");
+    }
+    if report.go() {
+        return format!(
+            "Verdict: GO: every required automated check passed or is waived (waived: {})\
+             {manual_note}",
+            waived.join(", ")
+        );
     }
     let listed: Vec<String> = report
         .blockers

@@ -16,6 +16,7 @@ use crate::journal::{EventKind, Journal};
 use crate::sanitize::terminal_safe;
 use crate::session::{Session, Status, WaiverRequest};
 
+use super::export::{ExportIdentity, PassphraseInput};
 use super::launch::{SignOffForm, WaiverForm};
 use super::manual::ManualRunResult;
 use super::theme::Theme;
@@ -57,6 +58,8 @@ pub enum Action {
     RevokeWaiver(String),
     /// Give a sign-off in the role the person stated.
     SignOff { signoff: String, role: String },
+    /// Write the launch record of the session into a new folder in the working directory.
+    Export,
     /// Leave the cockpit.
     Quit,
 }
@@ -122,6 +125,8 @@ pub enum Input {
     Waiver(WaiverForm),
     /// The sign-off popup has the keyboard.
     SignOff(SignOffForm),
+    /// Typing enters the signing key's passphrase, never shown.
+    Passphrase(PassphraseInput),
 }
 
 /// Severity of an event-log line.
@@ -191,6 +196,10 @@ pub struct App {
     /// Whether the last write of a waiver expiry or drift event failed, so that the retry on
     /// every tick does not repeat the error.
     pub launch_write_failed: bool,
+    /// The identity that signs records exported with `E`.
+    pub export_identity: ExportIdentity,
+    /// The passphrase typed for the next export, taken by [`App::export_record`].
+    pub(super) export_passphrase: Option<zeroize::Zeroizing<String>>,
 }
 
 impl App {
@@ -248,6 +257,8 @@ impl App {
             requests_in_flight: HashSet::new(),
             manual_results: HashMap::new(),
             launch_write_failed: false,
+            export_identity: ExportIdentity::default(),
+            export_passphrase: None,
         };
         let replayed = app.journal.events().len();
         let session_line = if replayed == 0 {
@@ -437,6 +448,10 @@ impl App {
             KeyCode::Char('w') => self.open_waiver_form(),
             KeyCode::Char('W') => return self.revoke_selected_waiver(),
             KeyCode::Char('s') => self.open_signoff_form(),
+            KeyCode::Char('E') => {
+                self.status_line = Some("exporting the launch record".into());
+                return vec![Action::Export];
+            }
             KeyCode::Char('r') => return self.run_selected(),
             KeyCode::Char('R') => {
                 self.status_line = Some("re-running every check".into());
@@ -462,6 +477,7 @@ impl App {
         match input {
             Input::Waiver(_) => self.handle_waiver_key(key),
             Input::SignOff(_) => self.handle_signoff_key(key),
+            Input::Passphrase(_) => self.handle_passphrase_key(key),
             Input::Filter => {
                 match key.code {
                     KeyCode::Enter => self.input = None,
@@ -710,6 +726,7 @@ impl App {
             | Action::Waive(_)
             | Action::RevokeWaiver(_)
             | Action::SignOff { .. }
+            | Action::Export
             | Action::Quit => return false,
         };
         self.dirty = true;

@@ -8,6 +8,7 @@ use reqwest::Method;
 use reqwest::header::CONTENT_TYPE;
 
 use crate::checklist::SecretRef;
+use crate::checklist::loader::is_portable_env_name;
 use crate::checks::http::client::RequestParts;
 use crate::redact::Redactor;
 
@@ -31,6 +32,19 @@ pub enum CurlError {
          write the secret as a header value to copy this request"
     )]
     SecretLeft,
+    /// Part of the request contains a NUL character, which no shell argument can hold.
+    #[error(
+        "the request contains a NUL character, which a shell argument cannot hold, so the \
+         command is not shown"
+    )]
+    NulCharacter,
+    /// A secret's shell reference is not one of the forms the loader builds, so pasting it
+    /// could run other commands.
+    #[error(
+        "a secret's shell reference is not a quoted variable, `printenv` or `cat` expression \
+         free of control characters, so the command is not shown"
+    )]
+    UnsafeSecretReference,
 }
 
 /// One piece of a shell word: text written literally, or a shell expression that expands to a
@@ -44,25 +58,36 @@ enum Segment {
 /// Builds a `curl` command line that sends the request: method, URL, headers in order, body
 /// and redirect limit. Every plain occurrence of a secret value is replaced by the secret's
 /// shell reference, outside the single quotes, so that the shell reads the secret when the
-/// command runs.
+/// command runs. All other text is single-quoted, except control characters other than
+/// newline, which are written as `"$(printf '\ooo')"` so that pasting the command into a
+/// terminal cannot send escape sequences or key presses.
 ///
 /// # Errors
 ///
 /// Returns [`CurlError::SecretLeft`] when `redactor` still finds a secret in the command,
-/// because the secret appears only in an encoded form, and [`CurlError::BinaryBody`] for a body
-/// that is not UTF-8.
+/// because the secret appears only in an encoded form, [`CurlError::BinaryBody`] for a body
+/// that is not UTF-8, [`CurlError::NulCharacter`] for text with a NUL character and
+/// [`CurlError::UnsafeSecretReference`] when a secret's shell reference fails
+/// [`is_safe_reference`].
 pub fn curl_command(
     parts: &RequestParts,
     secret_refs: &[SecretRef],
     redactor: &Redactor,
 ) -> Result<String, CurlError> {
+    if secret_refs
+        .iter()
+        .any(|secret| !secret.value.is_empty() && !is_safe_reference(&secret.shell))
+    {
+        return Err(CurlError::UnsafeSecretReference);
+    }
     let splitter = SecretSplitter::new(secret_refs);
     let mut words: Vec<String> = vec!["curl".into()];
     if parts.method == Method::HEAD {
         words.push("--head".into());
     } else if parts.method != Method::GET || parts.body.is_some() {
         words.push("-X".into());
-        words.push(parts.method.to_string());
+        // Extension methods may contain `$`, `'`, `|` and other characters the shell reads.
+        words.push(quote_literal(parts.method.as_str()));
     }
     if parts.follow_redirects > 0 {
         words.push("-L".into());
@@ -87,6 +112,9 @@ pub fn curl_command(
         words.push(splitter.word(text));
     }
     let command = words.join(" ");
+    if command.contains('\0') {
+        return Err(CurlError::NulCharacter);
+    }
     if redactor.redact(&command) != command {
         return Err(CurlError::SecretLeft);
     }
@@ -111,6 +139,91 @@ pub fn quote_literal(text: &str) -> String {
     // Inside single quotes nothing is special except the closing quote, so an embedded quote
     // ends the quoted part, adds an escaped quote and starts a new quoted part.
     format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// Whether `shell` is one of the secret references the loader builds, with no text outside
+/// single quotes that the shell could run: `"$NAME"` or `"${NAME}"` with a portable name,
+/// `"$(printenv [--] WORD)"`, `"$(cat WORD)"`, `"$(cat ~)"` or `"$(cat ~/WORD)"`, where WORD is made of single-quoted parts,
+/// `\'` and the characters `A-Z a-z 0-9 / . _ -`. Control characters are rejected anywhere.
+pub fn is_safe_reference(shell: &str) -> bool {
+    if shell.chars().any(char::is_control) {
+        return false;
+    }
+    let Some(inner) = shell
+        .strip_prefix("\"$")
+        .and_then(|rest| rest.strip_suffix('"'))
+    else {
+        return false;
+    };
+    if let Some(name) = inner
+        .strip_prefix('{')
+        .and_then(|rest| rest.strip_suffix('}'))
+    {
+        return is_portable_env_name(name);
+    }
+    if let Some(command) = inner
+        .strip_prefix('(')
+        .and_then(|rest| rest.strip_suffix(')'))
+    {
+        if let Some(name) = command.strip_prefix("printenv ") {
+            return is_shell_word(name.strip_prefix("-- ").unwrap_or(name));
+        }
+        if let Some(path) = command.strip_prefix("cat ") {
+            // Only `~` and `~/` may stay unquoted: `~user` would read another home folder.
+            return match path.strip_prefix('~') {
+                Some("") => true,
+                Some(after_home) => after_home.starts_with('/') && is_shell_word(after_home),
+                None => is_shell_word(path),
+            };
+        }
+        return false;
+    }
+    is_portable_env_name(inner)
+}
+
+/// Whether `text` is a non-empty shell word made only of single-quoted parts, escaped single
+/// quotes (`\'`) and characters that no shell treats specially.
+fn is_shell_word(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(ch) = rest.chars().next() {
+        if ch == '\'' {
+            let Some(close) = rest[1..].find('\'') else {
+                return false;
+            };
+            rest = &rest[close + 2..];
+        } else if let Some(after) = rest.strip_prefix("\\'") {
+            rest = after;
+        } else if ch.is_ascii_alphanumeric() || matches!(ch, '/' | '.' | '_' | '-') {
+            rest = &rest[1..];
+        } else {
+            return false;
+        }
+    }
+    !text.is_empty()
+}
+
+/// Writes literal text as shell words joined into one: runs of ordinary characters in single
+/// quotes, and runs of control characters other than newline as `"$(printf '\ooo')"` with
+/// every UTF-8 byte in octal. NUL is kept, because no shell word can hold it, and
+/// `curl_command` rejects it.
+fn push_literal(word: &mut String, literal: &str) {
+    let mut rest = literal;
+    while !rest.is_empty() {
+        let is_escaped = |ch: char| ch.is_control() && ch != '\n' && ch != '\0';
+        let escaped_run = rest.find(|ch: char| !is_escaped(ch)).unwrap_or(rest.len());
+        if escaped_run > 0 {
+            word.push_str("\"$(printf '");
+            for byte in rest[..escaped_run].bytes() {
+                word.push_str(&format!("\\{byte:03o}"));
+            }
+            word.push_str("')\"");
+            rest = &rest[escaped_run..];
+            continue;
+        }
+        let plain_run = rest.find(is_escaped).unwrap_or(rest.len());
+        word.push_str(&format!("'{}'", rest[..plain_run].replace('\'', r"'\''")));
+        rest = &rest[plain_run..];
+    }
 }
 
 /// Finds secret values in text, longest first, and maps each to its shell reference.
@@ -160,9 +273,7 @@ impl<'a> SecretSplitter<'a> {
         for segment in self.segments(text) {
             match segment {
                 Segment::Literal(literal) if literal.is_empty() => {}
-                Segment::Literal(literal) => {
-                    word.push_str(&format!("'{}'", literal.replace('\'', r"'\''")));
-                }
+                Segment::Literal(literal) => push_literal(&mut word, &literal),
                 Segment::Shell(shell) => word.push_str(&shell),
             }
         }
@@ -303,6 +414,84 @@ mod tests {
         assert_eq!(quote_literal(""), "''");
         assert_eq!(quote_literal("a b"), "'a b'");
         assert_eq!(quote_literal("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn extension_method_is_quoted() {
+        let method = Method::from_bytes(b"GET'$X|&`").unwrap();
+        let request = parts(method, "http://127.0.0.1:8080/");
+        let command = curl_command(&request, &[], &Redactor::new()).unwrap();
+        assert_eq!(command, r"curl -X 'GET'\''$X|&`' 'http://127.0.0.1:8080/'");
+    }
+
+    #[test]
+    fn control_characters_use_printf() {
+        let mut request = parts(Method::POST, "http://127.0.0.1:8080/");
+        request.body = Some("a\x1b[201~\tb\nc\u{9b}".into());
+        let command = curl_command(&request, &[], &Redactor::new()).unwrap();
+        assert_eq!(
+            command,
+            "curl -X POST 'http://127.0.0.1:8080/' -H Content-Type: --data-raw \
+             'a'\"$(printf '\\033')\"'[201~'\"$(printf '\\011')\"'b\nc'\"$(printf '\\302\\233')\""
+        );
+    }
+
+    #[test]
+    fn nul_in_body_is_rejected() {
+        let mut request = parts(Method::POST, "http://127.0.0.1:8080/");
+        request.body = Some(b"a\0b".to_vec());
+        let result = curl_command(&request, &[], &Redactor::new());
+        assert_eq!(result, Err(CurlError::NulCharacter));
+    }
+
+    #[test]
+    fn unsafe_reference_is_rejected() {
+        let secrets = vec![SecretRef {
+            value: "tok-123456".into(),
+            shell: "\"$T\"$(touch pwned)\"\"".into(),
+        }];
+        let request = parts(Method::GET, "http://127.0.0.1:8080/");
+        let result = curl_command(&request, &secrets, &redactor_for(&secrets));
+        assert_eq!(result, Err(CurlError::UnsafeSecretReference));
+    }
+
+    #[test]
+    fn safe_reference_forms() {
+        let safe = [
+            "\"$TOKEN\"",
+            "\"${_TOKEN_2}\"",
+            "\"$(printenv 'MY-TOKEN')\"",
+            "\"$(printenv -- '-n')\"",
+            "\"$(printenv 'it'\\''s')\"",
+            "\"$(cat ~/.config/x/token)\"",
+            "\"$(cat ~/'it'\\''s $(x)')\"",
+            "\"$(cat ~)\"",
+            "\"$(cat '/run/a b')\"",
+            "\"$(cat ./-x)\"",
+        ];
+        for shell in safe {
+            assert!(is_safe_reference(shell), "{shell}");
+        }
+        let unsafe_forms = [
+            "$TOKEN",
+            "\"$MY-TOKEN\"",
+            "\"$1X\"",
+            "\"$T\"$(touch pwned)\"\"",
+            "\"${T:-$(touch pwned)}\"",
+            "\"$(printenv T)\"; touch pwned; \"\"",
+            "\"$(printenv 'T')$(touch pwned)\"",
+            "\"$(printenv 'T)\"",
+            "\"$(printenv T`touch pwned`)\"",
+            "\"$(cat ~root/.ssh/id)\"",
+            "\"$(cat a b)\"",
+            "\"$(cat 'a\u{1b}b')\"",
+            "\"$(rm -rf x)\"",
+            "\"$(cat )\"",
+            "\"\"",
+        ];
+        for shell in unsafe_forms {
+            assert!(!is_safe_reference(shell), "{shell}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod curl;
+pub mod export;
 pub mod launch;
 pub mod manual;
 mod qa;
@@ -91,6 +92,10 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<ExitReason> {
     let policy = crate::checklist::loader::load_policy(&checklist)
         .map_err(|failure| anyhow::anyhow!("cannot read sign-offs and waivers:\n{failure}"))?;
     let mut app = App::with_policy(Arc::clone(&checklist), policy, journal, actor, theme);
+    app.export_identity = export::ExportIdentity {
+        signing_key: settings.identity.signing_key.clone(),
+        email: settings.identity.email.clone(),
+    };
     for warning in &startup_warnings {
         app.push_log(app.now, app::LogLevel::Warning, warning);
     }
@@ -196,6 +201,7 @@ fn carry_out(app: &mut App, helpers: &Helpers<'_>, actions: Vec<Action>) -> bool
     for action in actions {
         match action {
             Action::Quit => return true,
+            Action::Export => app.export_record(),
             Action::Run(item) => helpers.engine.send(EngineCommand::Run(item)),
             Action::RunAll => helpers.engine.send(EngineCommand::RunAll),
             Action::SendRequest(item) => {

@@ -80,8 +80,8 @@ impl From<SendError> for Failure {
 }
 
 /// Sends the request with its body over a new connection and reads the response head and up to
-/// `ctx.body_limit` bytes of its body, within `ctx.timeout`, even when the server answers before
-/// the body is fully written.
+/// `ctx.body_limit` bytes of its body, within `ctx.timeout`, even when the server responds
+/// before the body is fully written.
 ///
 /// A request that gets no response returns an [`Outcome::Error`](crate::checks::Outcome) probe
 /// whose summary explains why, with the request and the error detail in its evidence, secrets
@@ -351,9 +351,9 @@ struct ResponseHead {
     rest: Vec<u8>,
 }
 
-/// Why no response head could be read.
+/// The reason no response head could be read.
 enum HeadError {
-    /// The connection ended before any byte of a response; the read error, if any.
+    /// The connection ended before any byte of a response, with the read error if there was one.
     NoResponse(Option<io::Error>),
     Invalid(String),
     Read(io::Error),
@@ -586,8 +586,8 @@ fn parse_head(buffer: &[u8]) -> Result<Option<(usize, ResponseHead)>, HeadError>
         .ok_or_else(|| HeadError::Invalid("the status line has no status code".into()))?;
     let mut headers = HeaderMap::new();
     for header in response.headers.iter() {
-        // httparse accepts a wider set of names and values than the `http` crate; the few it
-        // rejects are dropped from the evidence rather than failing the check.
+        // httparse accepts a wider set of names and values than the `http` crate. The few that
+        // `http` rejects are dropped from the evidence rather than failing the check.
         let name = HeaderName::from_bytes(header.name.as_bytes());
         let value = HeaderValue::from_bytes(header.value);
         if let (Ok(name), Ok(value)) = (name, value) {
@@ -602,7 +602,7 @@ fn parse_head(buffer: &[u8]) -> Result<Option<(usize, ResponseHead)>, HeadError>
     Ok(Some((length, head)))
 }
 
-/// How the end of a response body is found.
+/// The framing of a response body, which tells where the body ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Framing {
     /// No body, such as for 204 and 304.
@@ -641,8 +641,8 @@ impl Framing {
         match self {
             Framing::Empty => true,
             Framing::Length(length) => raw.len() >= length,
-            // The last chunk and the empty trailer end the body; trailers are rare enough that
-            // a body with them is read until the server closes the connection.
+            // The last chunk and an empty trailer end the body. A body with trailers is read
+            // until the server closes the connection, because trailers are rare.
             Framing::Chunked => raw.ends_with(b"0\r\n\r\n"),
             Framing::UntilClose => false,
         }

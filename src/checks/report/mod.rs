@@ -10,6 +10,7 @@ pub mod diff;
 mod evidence;
 pub mod model;
 pub mod nuclei;
+mod open;
 pub mod parse;
 pub mod sarif;
 pub mod tally;

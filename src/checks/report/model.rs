@@ -120,11 +120,21 @@ impl Finding {
 /// An error that stops a report from being read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot read report {path}: {source}")]
+    #[error("cannot read report {path}: {source}{}", io_hint(.source))]
     Io {
         path: PathBuf,
         #[source]
         source: io::Error,
+    },
+    /// The path names a FIFO, socket, device or directory. Reading a FIFO or a device could
+    /// block or never end, so such a path is rejected before any read.
+    #[error("report {path} is {kind}, not a regular file; {hint}")]
+    NotRegularFile {
+        path: PathBuf,
+        /// The file type with its article, such as `a FIFO`.
+        kind: &'static str,
+        /// The next step, such as the path to set instead.
+        hint: String,
     },
     #[error(
         "report {path} is empty (0 bytes); a scan that finds nothing must still write a report"
@@ -296,6 +306,29 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 pub(crate) const CANCELLED_MESSAGE: &str = "report parse cancelled";
+
+/// Returns what a person can do about an error opening or reading a report, as a `; …` suffix,
+/// or an empty string for errors without a known fix.
+fn io_hint(error: &io::Error) -> &'static str {
+    #[cfg(unix)]
+    if error.raw_os_error() == Some(libc::ELOOP) {
+        return "; the path is a symlink loop, so point the link at the report file";
+    }
+    match error.kind() {
+        io::ErrorKind::NotFound => {
+            "; run the scan first or fix the path, which is relative to golive's working \
+             directory when it is not absolute"
+        }
+        io::ErrorKind::PermissionDenied => {
+            "; give the user that runs golive read permission on the file and search (x) \
+             permission on its folders"
+        }
+        io::ErrorKind::NotADirectory => {
+            "; a part of the path before the file name is a file, not a folder, so fix the path"
+        }
+        _ => "",
+    }
+}
 
 /// Maps a read error to [`ReportError`], telling a cancellation apart.
 pub(crate) fn io_error(path: &Path, source: io::Error, cancel: &AtomicBool) -> ReportError {

@@ -13,6 +13,7 @@ use super::model::{
     CANCELLED_MESSAGE, Finding, Format, HashingReader, ParseContext, ReportError, ReportMeta,
     io_error, parse_timestamp,
 };
+use super::open::open_regular_file;
 use super::zap::Scalar;
 use super::{nuclei, sarif, zap};
 
@@ -40,7 +41,7 @@ pub fn read_report(
     on_finding: &mut dyn FnMut(Finding),
 ) -> Result<ReportMeta, ReportError> {
     let io = |err| io_error(path, err, &cancel);
-    let mut file = File::open(path).map_err(io)?;
+    let mut file = open_regular_file(path, &cancel)?;
     let format = match options.format {
         Some(format) => Some(format),
         None => sniff(path, &mut file)?,

@@ -597,6 +597,13 @@ fn render_status_line(frame: &mut Frame, app: &App, area: Rect) {
                 Span::styled(hint, app.theme.muted),
             ])
         }
+        Some(Input::Passphrase(input)) => Line::from(vec![
+            Span::styled(
+                format!(" passphrase for {} (hidden): ", safe_line(&input.key)),
+                app.theme.header,
+            ),
+            Span::styled("   Enter signs and exports · Esc cancels", app.theme.muted),
+        ]),
         Some(input @ (Input::Waiver(_) | Input::SignOff(_))) => Line::from(Span::styled(
             launch::popup_hint(input).unwrap_or_default(),
             app.theme.muted,
@@ -680,6 +687,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("w", "waive a failed or unfinished item (opens a form)"),
     ("W", "revoke the selected item's waiver"),
     ("s", "give a pending sign-off in your role"),
+    ("E", "export the launch record, signed with your key"),
     ("r", "re-run the selected check"),
     ("R", "re-run every check"),
     ("/", "filter all phases' items (Enter keeps, Esc clears)"),
