@@ -83,7 +83,7 @@ struct ChecklistArgs {
 /// Options for reading `config.toml`.
 #[derive(Debug, Args, Clone)]
 struct ConfigArgs {
-    /// Settings file to use instead of ./config.toml and ~/.config/golive/config.toml.
+    /// Settings file applied last, over ~/.config/golive/config.toml and ./config.toml.
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
 }

@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use golive::checklist::Checklist;
 use golive::checklist::loader::{self, LoadDefaults, load_str_with_env};
@@ -44,7 +45,12 @@ owner = "ops"
 steps = ["Switch DNS"]
 "#;
 
-/// Runs the binary in `home` with every XDG folder and HOME inside it.
+/// The upper bound on one run of the binary, so that a run blocked on a FIFO fails the test
+/// instead of hanging it.
+const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Runs the binary in `home` with every XDG folder and HOME inside it, and kills it after
+/// [`RUN_TIMEOUT`].
 fn golive(home: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_golive"));
     command
@@ -59,7 +65,56 @@ fn golive(home: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
     for (name, value) in envs {
         command.env(name, value);
     }
-    command.output().expect("golive runs")
+    run_with_timeout(&mut command, args)
+}
+
+/// Runs a command with piped output, killing it when it outlives [`RUN_TIMEOUT`].
+fn run_with_timeout(command: &mut Command, args: &[&str]) -> Output {
+    use std::io::Read;
+
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("golive runs");
+    // Both pipes are drained while the child runs, so a full pipe never blocks it.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let stdout_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        stdout.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let stderr_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        stderr.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("golive {args:?} did not finish within {RUN_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout_reader.join().unwrap().unwrap(),
+        stderr: stderr_reader.join().unwrap().unwrap(),
+    }
+}
+
+/// Makes a FIFO with the stock `mkfifo`.
+fn mkfifo(path: &Path) {
+    let output = Command::new("mkfifo")
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("mkfifo runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -457,6 +512,208 @@ fn non_openssh_key_rejected() {
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr.contains("is not an OpenSSH private key"), "{stderr}");
+    assert!(!stderr.contains("NUL byte"), "{stderr}");
+    assert!(!stderr.contains("ssh-keygen -p"), "{stderr}");
+}
+
+/// Returns the `subject` array of an exported record.
+fn subjects(record_dir: &Path) -> Vec<serde_json::Value> {
+    let bytes = fs::read(record_dir.join("record.json")).unwrap();
+    let record: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    record["subject"].as_array().unwrap().clone()
+}
+
+#[test]
+fn attachment_hashed_through_symlink() {
+    use sha2::{Digest, Sha256};
+
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    // Larger than one read buffer, so the digest covers several reads.
+    let contents: Vec<u8> = (0..300_000u32).map(|n| (n % 251) as u8).collect();
+    fs::write(launch.root().join("report.bin"), &contents).unwrap();
+    std::os::unix::fs::symlink("report.bin", launch.root().join("link.bin")).unwrap();
+    let output = launch.export(&["--no-sign", "--attach", "link.bin"], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let subjects = subjects(&launch.record_dir());
+    assert_eq!(subjects.len(), 2);
+    let expected = hex::encode(Sha256::digest(&contents));
+    assert_eq!(subjects[1]["digest"]["sha256"], expected.as_str());
+    assert_eq!(subjects[1]["name"], "report.bin");
+}
+
+#[test]
+fn attachment_fifo_rejected() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    mkfifo(&launch.root().join("pipe"));
+    let output = launch.export(&["--no-sign", "--attach", "pipe"], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("attachment pipe is a FIFO, not a regular file"),
+        "{stderr}"
+    );
+    assert!(!launch.record_dir().exists());
+}
+
+#[test]
+fn attachment_device_rejected() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let output = launch.export(&["--no-sign", "--attach", "/dev/zero"], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("attachment /dev/zero is a character device, not a regular file"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn attachment_missing_error_once() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let output = launch.export(&["--no-sign", "--attach", "absent.txt"], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("cannot read attachment absent.txt"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}
+
+/// The `verify` arguments for the exported record, with the allowed_signers file it wrote.
+const VERIFY_ARGS: [&str; 4] = [
+    "verify",
+    "rec/record.json",
+    "--allowed-signers",
+    "allowed_signers",
+];
+
+#[test]
+fn garbage_signature_named() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let output = launch.export(&[], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    launch.write_allowed_signers(&text(&output.stdout));
+    fs::write(
+        launch.record_dir().join("record.json.sig"),
+        "not a signature\n",
+    )
+    .unwrap();
+    let ours = golive(launch.root(), &VERIFY_ARGS, &[]);
+    let stdout = text(&ours.stdout);
+    assert_eq!(ours.status.code(), Some(1));
+    assert!(
+        stdout.contains(
+            "rec/record.json.sig is not an SSH signature file (it does not start with \
+             -----BEGIN SSH SIGNATURE-----)"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("NUL byte"), "{stdout}");
+}
+
+#[test]
+fn unsigned_paths_not_followed() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let output = launch.export(&[], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    launch.write_allowed_signers(&text(&output.stdout));
+
+    // A changed record points its checklist subject at a FIFO, which would block a reader.
+    let fifo = launch.root().join("pipe");
+    mkfifo(&fifo);
+    let record_path = launch.record_dir().join("record.json");
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&fs::read(&record_path).unwrap()).unwrap();
+    record["subject"][0]["name"] = "pipe".into();
+    record["subject"][0]["annotations"]["path"] = fifo.display().to_string().into();
+    fs::write(&record_path, serde_json::to_vec_pretty(&record).unwrap()).unwrap();
+
+    let ours = golive(launch.root(), &VERIFY_ARGS, &[]);
+    let stdout = text(&ours.stdout);
+    assert_eq!(ours.status.code(), Some(1));
+    assert!(
+        stdout.contains("the record was changed after signing"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "not checked: the signature is not valid, so the record's paths are not trusted"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("pipe"), "{stdout}");
+}
+
+#[test]
+fn signed_fifo_subject_not_read() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let attachment = launch.root().join("report.txt");
+    fs::write(&attachment, "all green\n").unwrap();
+    let output = launch.export(&["--attach", "report.txt"], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    launch.write_allowed_signers(&text(&output.stdout));
+
+    let intact = golive(launch.root(), &VERIFY_ARGS, &[]);
+    let stdout = text(&intact.stdout);
+    assert_eq!(intact.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("report.txt has the recorded sha256"),
+        "{stdout}"
+    );
+
+    // The attachment is replaced with a FIFO after a valid signature was made.
+    fs::remove_file(&attachment).unwrap();
+    mkfifo(&attachment);
+    let ours = golive(launch.root(), &VERIFY_ARGS, &[]);
+    let stdout = text(&ours.stdout);
+    assert_eq!(ours.status.code(), Some(1));
+    assert!(
+        stdout.contains("report.txt is a FIFO, not a regular file"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn public_key_named() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let output = launch.export(&["--key", "signer.pub"], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("signer.pub is a public key; give the private key"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ssh-keygen -p"), "{stderr}");
+    assert!(!stderr.contains("NUL byte"), "{stderr}");
+    assert!(!launch.record_dir().exists());
+}
+
+#[test]
+fn pem_key_conversion_advised() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    keygen(
+        launch.root(),
+        "old",
+        &["-t", "rsa", "-b", "2048", "-m", "PEM"],
+        "",
+    );
+    let key_text = fs::read_to_string(launch.root().join("old")).unwrap();
+    assert!(key_text.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    let output = launch.export(&["--key", "old"], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("older PEM format"), "{stderr}");
+    assert!(stderr.contains("ssh-keygen -p -f old"), "{stderr}");
+}
+
+#[test]
+fn oversized_key_rejected() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    let output = launch.export(&["--key", "/dev/zero"], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("is larger than 65536 bytes"), "{stderr}");
 }
 
 #[test]
