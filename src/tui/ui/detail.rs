@@ -49,7 +49,7 @@ pub fn render_detail(frame: &mut Frame, app: &App, area: Rect) {
         (inner, None)
     };
 
-    let lines = detail_lines(app, item, state);
+    let lines = detail_lines(app, item, state, text_area.width);
     let wrapped = wrapped_height(&lines, text_area.width);
     app.detail_max_scroll
         .set(wrapped.saturating_sub(text_area.height));
@@ -129,7 +129,12 @@ pub(super) fn label_value(app: &App, label: &str, value: &str) -> Line<'static> 
     ])
 }
 
-fn detail_lines(app: &App, item: &Item, state: Option<&ItemState>) -> Vec<Line<'static>> {
+fn detail_lines(
+    app: &App,
+    item: &Item,
+    state: Option<&ItemState>,
+    width: u16,
+) -> Vec<Line<'static>> {
     let status = app.session.status(&item.id);
     let mut lines = vec![
         Line::from(vec![
@@ -190,7 +195,7 @@ fn detail_lines(app: &App, item: &Item, state: Option<&ItemState>) -> Vec<Line<'
             result_lines(app, state, &mut lines);
             note_lines(app, state, &mut lines);
             if let Some(result) = state.and_then(|state| state.result.as_ref()) {
-                evidence_lines(app, &result.evidence, &mut lines);
+                evidence_lines(app, &result.evidence, width, &mut lines);
             }
             lines.push(Line::default());
             check_lines(app, check, &mut lines);
@@ -331,7 +336,15 @@ fn result_facts(app: &App, result: &CheckResult) -> String {
     )
 }
 
-pub(super) fn evidence_lines(app: &App, evidence: &Evidence, lines: &mut Vec<Line<'static>>) {
+/// Adds the evidence tables, the request, the response and the check's notes. Tables are laid
+/// out for `width` columns.
+pub(super) fn evidence_lines(
+    app: &App,
+    evidence: &Evidence,
+    width: u16,
+    lines: &mut Vec<Line<'static>>,
+) {
+    super::table::table_lines(app, &evidence.tables, width, lines);
     if !evidence.request.is_empty() {
         lines.push(heading(app, "Request"));
         for part in &evidence.request {

@@ -21,6 +21,7 @@ use super::app::{App, Input, LOG_PREFIX_WIDTH, LogLevel, Pane, wrap_text};
 mod detail;
 mod launch;
 mod qa;
+mod table;
 
 pub use detail::render_detail;
 pub use qa::{QA_KEYS, render_qa};

@@ -95,7 +95,7 @@ fn qa_title(app: &App, item: Option<&Item>) -> Line<'static> {
 }
 
 fn render_item(frame: &mut Frame, app: &App, item: &Item, area: Rect) {
-    let lines = qa_lines(app, item);
+    let lines = qa_lines(app, item, area.width);
     let rows = wrapped_height(&lines, area.width);
     app.qa_max_scroll.set(rows.saturating_sub(area.height));
     let paragraph = Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false });
@@ -123,7 +123,7 @@ fn render_item(frame: &mut Frame, app: &App, item: &Item, area: Rect) {
 
 /// Builds the view's lines: the item's facts, its steps or check settings, the request with
 /// its `curl` form, the last evidence and the notes.
-fn qa_lines(app: &App, item: &Item) -> Vec<Line<'static>> {
+fn qa_lines(app: &App, item: &Item, width: u16) -> Vec<Line<'static>> {
     let state = app.session.state(&item.id);
     let status = app.session.status(&item.id);
     let mut lines = vec![
@@ -171,7 +171,7 @@ fn qa_lines(app: &App, item: &Item) -> Vec<Line<'static>> {
                     lines.push(cannot_send(app, reason));
                 }
                 request_lines(app, &item.id, &request.spec, &mut lines);
-                manual_evidence_lines(app, &item.id, state, &mut lines);
+                manual_evidence_lines(app, &item.id, state, width, &mut lines);
             }
         }
         ItemBody::Check(check) => {
@@ -183,7 +183,7 @@ fn qa_lines(app: &App, item: &Item) -> Vec<Line<'static>> {
             lines.push(Line::default());
             result_lines(app, state, &mut lines);
             if let Some(result) = state.and_then(|state| state.result.as_ref()) {
-                evidence_lines(app, &result.evidence, &mut lines);
+                evidence_lines(app, &result.evidence, width, &mut lines);
             }
         }
     }
@@ -231,6 +231,7 @@ fn manual_evidence_lines(
     app: &App,
     id: &str,
     state: Option<&ItemState>,
+    width: u16,
     lines: &mut Vec<Line<'static>>,
 ) {
     lines.push(Line::default());
@@ -264,7 +265,7 @@ fn manual_evidence_lines(
                 safe_line(&result.probe.summary)
             )));
             assertion_lines(app, &result.probe.evidence, lines);
-            evidence_lines(app, &result.probe.evidence, lines);
+            evidence_lines(app, &result.probe.evidence, width, lines);
         }
         (None, Some(record)) => {
             lines.push(Line::from(vec![
