@@ -216,6 +216,9 @@ fn connect_targets(checklist: &Checklist) -> Vec<(String, String, String)> {
                 }
             }
             CheckSpec::Report(_) => {}
+            // A kind this function does not know yet counts as reaching an unknown host, so the
+            // loopback test fails until its connect target is listed here.
+            other => add(other.kind(), "unlisted-kind.invalid".into()),
         }
     }
     targets

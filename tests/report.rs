@@ -663,3 +663,116 @@ fn expired_waiver_does_not_count() {
     let doc = parse_junit(&xml);
     assert_eq!(doc.elements.get("failure").copied().unwrap_or(0), 1);
 }
+
+// ----- evidence in the text report -----
+
+/// A run with one failing check whose evidence has `assertions` missed expectations, `notes`
+/// notes and a table of `rows` rows.
+fn long_evidence_run(assertions: usize, notes: usize, rows: usize) -> Run {
+    let checklist = checklist(
+        "Long evidence",
+        vec![("checks", vec![check("rbac", true, &[])])],
+    );
+    let evidence = Evidence {
+        assertions: (0..assertions)
+            .map(|index| Assertion {
+                subject: format!("cell {index}"),
+                expected: "403".into(),
+                actual: "200".into(),
+                passed: false,
+            })
+            .collect(),
+        notes: (0..notes).map(|index| format!("note {index}")).collect(),
+        tables: vec![golive::checks::EvidenceTable {
+            title: "roles × actions".into(),
+            columns: vec!["GET list".into(), "DELETE case".into()],
+            rows: (0..rows)
+                .map(|index| golive::checks::EvidenceRow {
+                    label: format!("role-{index}\x1b[2J"),
+                    cells: vec![
+                        golive::checks::EvidenceCell {
+                            text: "expected 200 / got 200".into(),
+                            passed: Some(true),
+                        },
+                        golive::checks::EvidenceCell {
+                            text: "expected 403 / got 200".into(),
+                            passed: Some(false),
+                        },
+                    ],
+                })
+                .collect(),
+        }],
+        ..Evidence::default()
+    };
+    let results = vec![result("rbac", Outcome::Fail, "3 cells failed", evidence)];
+    let mut session = Session::new(checklist.clone());
+    for result in &results {
+        session.apply_result(result.clone());
+    }
+    Run {
+        checklist,
+        session,
+        results,
+    }
+}
+
+#[test]
+fn text_shows_evidence_table_grid() {
+    let out = render(&long_evidence_run(1, 0, 2), Format::Text);
+    assert!(out.contains("roles × actions:"), "{out}");
+    assert!(
+        out.contains("GET list                  DELETE case"),
+        "{out}"
+    );
+    assert!(
+        out.contains("✔ expected 200 / got 200  ✘ expected 403 / got 200"),
+        "{out}"
+    );
+}
+
+#[test]
+fn text_table_is_masked_and_safe() {
+    let out = render(&mixed_run(), Format::Text);
+    assert!(out.contains(&format!("matrix {MASK}:")), "{out}");
+    assert!(out.contains(&format!("✔ 200 {MASK}")), "{out}");
+    let table_out = render(&long_evidence_run(1, 0, 1), Format::Text);
+    assert!(!table_out.contains('\x1b'), "{table_out}");
+    assert!(table_out.contains("role-0\\u{1b}[2J"), "{table_out}");
+}
+
+#[test]
+fn text_bounds_table_rows() {
+    let out = render(&long_evidence_run(1, 0, 25), Format::Text);
+    assert!(out.contains("role-19"), "{out}");
+    assert!(!out.contains("role-20"), "{out}");
+    assert!(out.contains("… 5 more rows"), "{out}");
+}
+
+#[test]
+fn text_counts_cut_assertions_and_notes() {
+    let out = render(&long_evidence_run(14, 2, 1), Format::Text);
+    assert!(out.contains("- cell 5: expected 403, got 200"), "{out}");
+    assert!(!out.contains("- cell 6:"), "{out}");
+    assert!(
+        out.contains("… 8 more assertions and 2 more notes"),
+        "{out}"
+    );
+}
+
+#[test]
+fn text_counts_cut_notes() {
+    let out = render(&long_evidence_run(2, 7, 1), Format::Text);
+    assert!(out.contains("- note 3"), "{out}");
+    assert!(!out.contains("- note 4"), "{out}");
+    assert!(out.contains("… 3 more notes"), "{out}");
+}
+
+#[test]
+fn text_shows_no_tables_of_passing_checks() {
+    let mut run = long_evidence_run(0, 0, 2);
+    run.results[0].outcome = Outcome::Pass;
+    run.session = Session::new(run.checklist.clone());
+    run.session.apply_result(run.results[0].clone());
+    let out = render(&run, Format::Text);
+    assert!(!out.contains("roles × actions"), "{out}");
+}

@@ -9,7 +9,9 @@ use golive::checklist::{
     CheckDef, Checklist, Item, ItemBody, LaunchPolicy, ManualSteps, Phase, Risk, Severity,
     SignOffSpec,
 };
-use golive::checks::{Assertion, CheckResult, Evidence, Outcome, parse_spec};
+use golive::checks::{
+    Assertion, CheckResult, Evidence, EvidenceCell, EvidenceRow, EvidenceTable, Outcome, parse_spec,
+};
 use golive::engine::EngineEvent;
 use golive::journal::{Event, EventKind, Journal, JournalError};
 use golive::redact::Redactor;
@@ -1984,4 +1986,298 @@ fn w_in_qa_view_waives_shown_item() {
     assert_eq!(actions.len(), 1);
     assert!(matches!(&actions[0], Action::Waive(request) if request.item == "health"));
     assert!(app.qa.is_some());
+}
+
+// Evidence tables and small cockpit fixes.
+
+/// Builds an `rbac` item with three roles and three actions, in place of the login check.
+fn rbac_item() -> Item {
+    let settings: toml::Table = toml::from_str(
+        r#"
+expect_others = 403
+[roles]
+admin = "admin-token"
+reviewer = "reviewer-token"
+viewer = "viewer-token"
+[[actions]]
+name = "list"
+url = "http://127.0.0.1:9/cases"
+expect = { admin = 200, reviewer = 200, viewer = 200 }
+[[actions]]
+name = "approve"
+method = "POST"
+url = "http://127.0.0.1:9/cases/1/approve"
+expect = { admin = 200 }
+[[actions]]
+name = "delete"
+method = "DELETE"
+url = "http://127.0.0.1:9/cases/1"
+expect = { admin = 204 }
+"#,
+    )
+    .unwrap();
+    Item {
+        id: "rbac".into(),
+        title: "Roles reach only their actions".into(),
+        description: None,
+        severity: Severity::Critical,
+        required: true,
+        owner: Some("qa".into()),
+        depends_on: Vec::new(),
+        body: ItemBody::Check(CheckDef {
+            spec: parse_spec("rbac", settings).unwrap(),
+            timeout: Duration::from_secs(5),
+            retries: 0,
+            interval: None,
+            unavailable: Vec::new(),
+        }),
+    }
+}
+
+fn rbac_cell(expected: u16, got: u16) -> EvidenceCell {
+    EvidenceCell {
+        text: format!("expected {expected} / got {got}"),
+        passed: Some(expected == got),
+    }
+}
+
+/// Returns an rbac result where the viewer could delete: one failed cell of nine.
+fn failed_rbac() -> CheckResult {
+    let row = |label: &str, cells: [(u16, u16); 3]| EvidenceRow {
+        label: label.into(),
+        cells: cells
+            .iter()
+            .map(|(expected, got)| rbac_cell(*expected, *got))
+            .collect(),
+    };
+    let table = EvidenceTable {
+        title: "roles × actions".into(),
+        columns: vec![
+            "GET list".into(),
+            "POST approve".into(),
+            "DELETE delete".into(),
+        ],
+        rows: vec![
+            row("admin", [(200, 200), (200, 200), (204, 204)]),
+            row("reviewer", [(200, 200), (403, 403), (403, 403)]),
+            row("viewer", [(200, 200), (403, 403), (403, 200)]),
+        ],
+    };
+    CheckResult {
+        item_id: "rbac".into(),
+        outcome: Outcome::Fail,
+        summary: "viewer DELETE delete: expected 403, got 200".into(),
+        evidence: Evidence {
+            tables: vec![table],
+            assertions: vec![Assertion {
+                subject: "viewer DELETE delete".into(),
+                expected: "403".into(),
+                actual: "200".into(),
+                passed: false,
+            }],
+            ..Evidence::default()
+        },
+        started_at: fixed("2026-02-16T05:42:30Z"),
+        elapsed_ms: 48,
+        attempts: 1,
+    }
+}
+
+/// Builds an app whose verification phase has the rbac check in place of login, with its
+/// failed result, and selects it.
+fn rbac_app() -> App {
+    let mut list = (*checklist()).clone();
+    list.phases[1].items[1] = rbac_item();
+    let mut app = app_for(Arc::new(list), Box::new(MemoryJournal::default()));
+    app.apply_engine_event(EngineEvent::Finished(failed_rbac()));
+    select_health(&mut app);
+    press(&mut app, KeyCode::Char('j'));
+    app.status_line = None;
+    app
+}
+
+#[test]
+fn rbac_table_in_detail_120() {
+    let app = rbac_app();
+    insta::assert_snapshot!(draw(&app, 120, 50).backend());
+}
+
+#[test]
+fn rbac_table_in_detail_80() {
+    let app = rbac_app();
+    insta::assert_snapshot!(draw(&app, 80, 50).backend());
+}
+
+#[test]
+fn rbac_table_marks_failed_cell() {
+    let app = rbac_app();
+    let screen = draw(&app, 120, 50).backend().to_string();
+    assert!(screen.contains("roles × actions"), "{screen}");
+    assert!(screen.contains("DELETE delete"), "{screen}");
+    assert!(screen.contains("✘ expected 403 / got 200"), "{screen}");
+    assert!(screen.contains("✔ expected 204 / got 204"), "{screen}");
+}
+
+#[test]
+fn narrow_table_keeps_failed_cell_whole() {
+    let app = rbac_app();
+    let screen = draw(&app, 80, 50).backend().to_string();
+    assert!(screen.contains("✘ expected 403 / got 200"), "{screen}");
+}
+
+#[test]
+fn rbac_table_in_qa_view() {
+    let mut app = rbac_app();
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(qa_item(&app), Some("rbac"));
+    let screen = draw(&app, 100, 60).backend().to_string();
+    assert!(screen.contains("roles × actions"), "{screen}");
+    assert!(screen.contains("✘ expected 403 / got 200"), "{screen}");
+}
+
+#[test]
+fn table_text_is_sanitised() {
+    let mut app = rbac_app();
+    let mut result = failed_rbac();
+    result.evidence.tables[0].rows[0].label = "ad\x1b[2Jmin".into();
+    result.evidence.tables[0].columns[0] = "GET\x07 list".into();
+    result.started_at = fixed("2026-02-16T05:43:30Z");
+    app.apply_engine_event(EngineEvent::Finished(result));
+    let screen = draw(&app, 120, 50).backend().to_string();
+    assert!(!screen.contains('\x1b'), "{screen}");
+    assert!(!screen.contains('\x07'), "{screen}");
+    assert!(screen.contains("ad\\u{1b}[2Jmin"), "{screen}");
+}
+
+#[test]
+fn long_table_counts_hidden_rows() {
+    let mut app = rbac_app();
+    let mut result = failed_rbac();
+    let template = result.evidence.tables[0].rows[0].clone();
+    result.evidence.tables[0].rows = (0..60)
+        .map(|index| EvidenceRow {
+            label: format!("role-{index}"),
+            ..template.clone()
+        })
+        .collect();
+    result.started_at = fixed("2026-02-16T05:43:30Z");
+    app.apply_engine_event(EngineEvent::Finished(result));
+    app.focus = Pane::Detail;
+    press(&mut app, KeyCode::End);
+    let screen = draw(&app, 120, 50).backend().to_string();
+    assert!(screen.contains("… 10 more rows"), "{screen}");
+}
+
+#[test]
+fn waiver_rejection_shows_whole_message() {
+    let mut app = failing_health_app();
+    // The requester cannot approve their own waiver.
+    let actions = submit_waiver(&mut app, ACTOR, "2026-02-17T06:00:00Z");
+    assert!(actions.is_empty());
+    let Some(Input::Waiver(form)) = &app.input else {
+        panic!("the waiver form closed");
+    };
+    let error = form.error.clone().expect("the form shows the rejection");
+    let screen = draw(&app, 120, 40).backend().to_string();
+    let last_word = error.split_whitespace().last().unwrap_or_default();
+    let flat: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(last_word), "{error}\n{screen}");
+    assert!(
+        error.len() > 70,
+        "the message is long enough to wrap: {error}"
+    );
+}
+
+#[test]
+fn long_error_line_wraps() {
+    let mut app = busy_app();
+    let message = format!(
+        "journal write failed: {} end-of-message",
+        "disk ".repeat(30)
+    );
+    app.error_line = Some(message);
+    let screen = draw(&app, 100, 32).backend().to_string();
+    assert!(screen.contains("end-of-message"), "{screen}");
+}
+
+#[test]
+fn qa_view_shows_drift_banner() {
+    let mut app = drifted_app();
+    press(&mut app, KeyCode::Enter);
+    assert!(app.qa.is_some());
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(
+        screen.contains("DRIFT since sign-off: login pass → fail"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn phase_progress_counts_waived() {
+    let mut app = failing_health_app();
+    let actions = submit_waiver(&mut app, GRACE, "2026-02-17T06:00:00Z");
+    assert!(app.record(&actions[0]));
+    let screen = draw(&app, 120, 40).backend().to_string();
+    assert!(screen.contains("1/3 (1 waived)"), "{screen}");
+}
+
+#[test]
+fn manual_result_replaces_sending_line() {
+    let mut app = app_for(
+        qa_checklist("http://127.0.0.1:9"),
+        Box::new(MemoryJournal::default()),
+    );
+    press(&mut app, KeyCode::Enter);
+    let actions = press(&mut app, KeyCode::Char('r'));
+    assert!(matches!(&actions[..], [Action::SendRequest(_)]));
+    let result = golive::tui::ManualRunResult {
+        item_id: "admin-rejects-bad-token".into(),
+        probe: golive::checks::Probe {
+            outcome: Outcome::Fail,
+            summary: "status: expected 4xx, got 200".into(),
+            evidence: Evidence::default(),
+        },
+        started_at: fixed("2026-02-16T05:43:10Z"),
+        elapsed_ms: 14,
+    };
+    assert!(app.apply_manual_run(result));
+    let status = app.status_line.clone().unwrap_or_default();
+    assert!(!status.contains("sending"), "{status}");
+    assert!(status.contains("status: expected 4xx, got 200"), "{status}");
+}
+
+#[test]
+fn copy_of_rbac_names_requests_per_role() {
+    let mut app = rbac_app();
+    press(&mut app, KeyCode::Enter);
+    let actions = press(&mut app, KeyCode::Char('c'));
+    assert!(actions.is_empty());
+    assert_eq!(
+        app.status_line.as_deref(),
+        Some(
+            "cannot copy as curl: a `rbac` check sends one request per role and action; \
+             copy is for single requests"
+        )
+    );
+}
+
+#[test]
+fn copy_of_headers_check_copies_request() {
+    let mut list = (*checklist()).clone();
+    let mut settings = toml::Table::new();
+    settings.insert("url".into(), "http://127.0.0.1:9/headers".into());
+    if let ItemBody::Check(check) = &mut list.phases[1].items[1].body {
+        check.spec = parse_spec("headers", settings).unwrap();
+    }
+    let mut app = app_for(Arc::new(list), Box::new(MemoryJournal::default()));
+    select_health(&mut app);
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(qa_item(&app), Some("login"));
+    let actions = press(&mut app, KeyCode::Char('c'));
+    let [Action::Copy(command)] = &actions[..] else {
+        panic!("expected a copy action, got {actions:?}");
+    };
+    assert!(command.starts_with("curl"), "{command}");
+    assert!(command.contains("http://127.0.0.1:9/headers"), "{command}");
 }

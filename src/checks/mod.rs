@@ -5,6 +5,7 @@
 //! [`CheckSpec`] and a line in [`KINDS`] and [`parse_spec`]; nothing else changes.
 
 pub mod auth;
+pub mod aws;
 pub mod cors;
 pub mod headers;
 pub mod http;
@@ -33,6 +34,11 @@ pub const KINDS: &[&str] = &[
     "rbac",
     "input",
     "report",
+    "aws_alarms",
+    "dynamodb_table",
+    "dynamodb_item",
+    "dynamodb_count",
+    "securityhub_findings",
 ];
 
 /// The typed settings of one check, by kind.
@@ -51,6 +57,11 @@ pub enum CheckSpec {
     Rbac(rbac::RbacCheck),
     Input(input::InputCheck),
     Report(report::ReportCheck),
+    AwsAlarms(aws::alarms::AlarmsCheck),
+    DynamodbTable(aws::dynamodb::TableCheck),
+    DynamodbItem(aws::dynamodb::ItemCheck),
+    DynamodbCount(aws::dynamodb::CountCheck),
+    SecurityhubFindings(aws::securityhub::FindingsCheck),
 }
 
 /// An error in a check's settings: where in the `check` table it is, and what is wrong.
@@ -74,6 +85,13 @@ pub fn parse_spec(kind: &str, settings: toml::Table) -> Result<CheckSpec, SpecEr
         "rbac" => deserialize_settings(settings).map(CheckSpec::Rbac),
         "input" => deserialize_settings(settings).map(CheckSpec::Input),
         "report" => report::parse_settings(settings).map(CheckSpec::Report),
+        "aws_alarms" => deserialize_settings(settings).map(CheckSpec::AwsAlarms),
+        "dynamodb_table" => deserialize_settings(settings).map(CheckSpec::DynamodbTable),
+        "dynamodb_item" => deserialize_settings(settings).map(CheckSpec::DynamodbItem),
+        "dynamodb_count" => deserialize_settings(settings).map(CheckSpec::DynamodbCount),
+        "securityhub_findings" => {
+            deserialize_settings(settings).map(CheckSpec::SecurityhubFindings)
+        }
         other => Err(SpecError {
             path: "kind".into(),
             message: format!(
@@ -121,6 +139,22 @@ pub fn settings_keys(kind: &str) -> Option<(&'static [&'static str], &'static [&
         "rbac" => Some((rbac::CHECK_KEYS, rbac::EXPECT_KEYS)),
         "input" => Some((input::CHECK_KEYS, input::EXPECT_KEYS)),
         "report" => Some((report::CHECK_KEYS, report::EXPECT_KEYS)),
+        "aws_alarms" => Some((aws::alarms::CHECK_KEYS, aws::alarms::EXPECT_KEYS)),
+        "dynamodb_table" => Some((
+            aws::dynamodb::TABLE_CHECK_KEYS,
+            aws::dynamodb::TABLE_EXPECT_KEYS,
+        )),
+        "dynamodb_item" => Some((
+            aws::dynamodb::ITEM_CHECK_KEYS,
+            aws::dynamodb::ITEM_EXPECT_KEYS,
+        )),
+        "dynamodb_count" => Some((
+            aws::dynamodb::COUNT_CHECK_KEYS,
+            aws::dynamodb::COUNT_EXPECT_KEYS,
+        )),
+        "securityhub_findings" => {
+            Some((aws::securityhub::CHECK_KEYS, aws::securityhub::EXPECT_KEYS))
+        }
         _ => None,
     }
 }
@@ -152,6 +186,23 @@ impl CheckSpec {
             CheckSpec::Rbac(_) => "rbac",
             CheckSpec::Input(_) => "input",
             CheckSpec::Report(_) => "report",
+            CheckSpec::AwsAlarms(_) => "aws_alarms",
+            CheckSpec::DynamodbTable(_) => "dynamodb_table",
+            CheckSpec::DynamodbItem(_) => "dynamodb_item",
+            CheckSpec::DynamodbCount(_) => "dynamodb_count",
+            CheckSpec::SecurityhubFindings(_) => "securityhub_findings",
+        }
+    }
+
+    /// Returns the region, profile and endpoint of an AWS kind, or `None` for other kinds.
+    pub fn aws_target(&self) -> Option<&aws::AwsTarget> {
+        match self {
+            CheckSpec::AwsAlarms(check) => Some(&check.target),
+            CheckSpec::DynamodbTable(check) => Some(&check.target),
+            CheckSpec::DynamodbItem(check) => Some(&check.target),
+            CheckSpec::DynamodbCount(check) => Some(&check.target),
+            CheckSpec::SecurityhubFindings(check) => Some(&check.target),
+            _ => None,
         }
     }
 
@@ -167,6 +218,11 @@ impl CheckSpec {
             CheckSpec::Rbac(check) => check.run(ctx).await,
             CheckSpec::Input(check) => check.run(ctx).await,
             CheckSpec::Report(check) => check.run(ctx).await,
+            CheckSpec::AwsAlarms(check) => check.run(ctx).await,
+            CheckSpec::DynamodbTable(check) => check.run(ctx).await,
+            CheckSpec::DynamodbItem(check) => check.run(ctx).await,
+            CheckSpec::DynamodbCount(check) => check.run(ctx).await,
+            CheckSpec::SecurityhubFindings(check) => check.run(ctx).await,
         }
     }
 
@@ -182,6 +238,11 @@ impl CheckSpec {
             CheckSpec::Rbac(check) => check.describe(redactor),
             CheckSpec::Input(check) => check.describe(redactor),
             CheckSpec::Report(check) => check.describe(redactor),
+            CheckSpec::AwsAlarms(check) => check.describe(redactor),
+            CheckSpec::DynamodbTable(check) => check.describe(redactor),
+            CheckSpec::DynamodbItem(check) => check.describe(redactor),
+            CheckSpec::DynamodbCount(check) => check.describe(redactor),
+            CheckSpec::SecurityhubFindings(check) => check.describe(redactor),
         }
     }
 }

@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::checks::CheckSpec;
+use crate::checks::http::client::RequestParts;
 use crate::journal::EventKind;
 use crate::sanitize::terminal_safe;
 use crate::session::Status;
@@ -170,18 +171,9 @@ impl App {
             (None, Some(check)) => &check.spec,
             (None, None) => return Err(format!("`{id}` has no request")),
         };
-        match spec {
-            CheckSpec::Http(http) => curl_command(
-                &http.request_parts(),
-                &checklist.secret_refs,
-                &checklist.redactor,
-            )
-            .map_err(|err| err.to_string()),
-            other => Err(format!(
-                "a `{}` check sends several requests, so it has no single curl command",
-                other.kind()
-            )),
-        }
+        let parts = single_request(spec)?;
+        curl_command(&parts, &checklist.secret_refs, &checklist.redactor)
+            .map_err(|err| err.to_string())
     }
 
     fn copy_curl(&mut self, id: &str) -> Vec<Action> {
@@ -195,7 +187,13 @@ impl App {
                 Vec::new()
             }
             Ok(command) => {
-                self.status_line = Some(format!("copied as curl ({} bytes)", command.len()));
+                let what = self
+                    .checklist()
+                    .item(id)
+                    .and_then(|item| item.check())
+                    .and_then(|check| copied_part(&check.spec))
+                    .unwrap_or("");
+                self.status_line = Some(format!("copied{what} as curl ({} bytes)", command.len()));
                 vec![Action::Copy(command)]
             }
             Err(reason) => {
@@ -229,6 +227,8 @@ impl App {
                     self.actor,
                     outcome.as_str()
                 );
+                // The result replaces the "sending the request" message.
+                self.status_line = Some(line.clone());
                 let level = match outcome {
                     crate::checks::Outcome::Pass => LogLevel::Info,
                     _ => LogLevel::Warning,
@@ -244,5 +244,48 @@ impl App {
                 false
             }
         }
+    }
+}
+
+/// Returns the one request a check sends, or why it has no single `curl` command.
+fn single_request(spec: &CheckSpec) -> Result<RequestParts, String> {
+    match spec {
+        CheckSpec::Http(http) => Ok(http.request_parts()),
+        CheckSpec::Headers(headers) => Ok(headers.request_parts()),
+        CheckSpec::Cors(cors) => Ok(cors.request_parts()),
+        // Every request of the burst is the same, so one of them reproduces it.
+        CheckSpec::RateLimit(rate_limit) => Ok(rate_limit.request_parts()),
+        CheckSpec::Tls(_) => Err(
+            "a `tls` check opens TLS connections and sends no HTTP request, so there is \
+             nothing to copy"
+                .into(),
+        ),
+        CheckSpec::Auth(_) => Err(
+            "an `auth` check sends one request per credential case; copy is for single requests"
+                .into(),
+        ),
+        CheckSpec::Rbac(_) => Err(
+            "a `rbac` check sends one request per role and action; copy is for single requests"
+                .into(),
+        ),
+        CheckSpec::Input(_) => Err(
+            "an `input` check sends one request per payload; copy is for single requests".into(),
+        ),
+        CheckSpec::Report(_) => {
+            Err("a `report` check reads a scanner report and sends no request".into())
+        }
+        other => Err(format!(
+            "a `{}` check sends no single HTTP request; copy is for single requests",
+            other.kind()
+        )),
+    }
+}
+
+/// Names which request was copied when a check sends more than the copied one.
+fn copied_part(spec: &CheckSpec) -> Option<&'static str> {
+    match spec {
+        CheckSpec::Cors(cors) if cors.preflight => Some(" the request without its preflight"),
+        CheckSpec::RateLimit(_) => Some(" one request of the burst"),
+        _ => None,
     }
 }

@@ -9,9 +9,9 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::session::Status;
 
-use super::super::app::{App, Input};
+use super::super::app::{App, Input, wrap_text};
 use super::super::launch::{SignOffForm, WAIVER_FIELDS, WaiverForm};
-use super::detail::{heading, label_value};
+use super::detail::{heading, label_value, wrapped_height};
 use super::{fit, safe_line};
 
 /// Width of the waiver and sign-off popups, in columns, when the screen is wide enough.
@@ -136,6 +136,21 @@ pub(super) fn popup_hint(input: &Input) -> Option<&'static str> {
     }
 }
 
+/// Wraps a rejection message to the popup's width, so that the whole message shows inside the
+/// popup.
+fn error_rows(app: &App, error: &str, screen_width: u16) -> Vec<Line<'static>> {
+    // Two border columns and the three columns of the " ✘ " prefix.
+    let width = usize::from(POPUP_WIDTH.min(screen_width)).saturating_sub(5);
+    wrap_text(&safe_line(error), width)
+        .into_iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let prefix = if index == 0 { " ✘ " } else { "   " };
+            Line::from(Span::styled(format!("{prefix}{row}"), app.theme.error))
+        })
+        .collect()
+}
+
 fn popup_area(area: Rect, height: u16) -> Rect {
     let [popup] = Layout::vertical([Constraint::Length(height.min(area.height))])
         .flex(Flex::Center)
@@ -170,12 +185,11 @@ fn render_waiver_form(frame: &mut Frame, app: &App, form: &WaiverForm, area: Rec
         ]));
     }
     if let Some(error) = &form.error {
-        lines.push(Line::from(Span::styled(
-            format!(" ✘ {}", safe_line(error)),
-            app.theme.error,
-        )));
+        lines.extend(error_rows(app, error, area.width));
     }
-    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    // A long error wraps inside the popup, so the height counts wrapped rows.
+    let inner_width = POPUP_WIDTH.min(area.width).saturating_sub(2);
+    let height = wrapped_height(&lines, inner_width).saturating_add(2);
     let popup = popup_area(area, height);
     let block = Block::bordered()
         .border_style(app.theme.focused_border)
@@ -222,12 +236,11 @@ fn render_signoff_form(frame: &mut Frame, app: &App, form: &SignOffForm, area: R
         Span::raw(safe_line(&form.role)),
     ]));
     if let Some(error) = &form.error {
-        lines.push(Line::from(Span::styled(
-            format!(" ✘ {}", safe_line(error)),
-            app.theme.error,
-        )));
+        lines.extend(error_rows(app, error, area.width));
     }
-    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    // A long error wraps inside the popup, so the height counts wrapped rows.
+    let inner_width = POPUP_WIDTH.min(area.width).saturating_sub(2);
+    let height = wrapped_height(&lines, inner_width).saturating_add(2);
     let popup = popup_area(area, height);
     let block = Block::bordered()
         .border_style(app.theme.focused_border)

@@ -59,12 +59,11 @@ pub fn render(frame: &mut Frame, app: &App) {
 
     let compact = area.width < FULL_MIN_WIDTH || area.height < FULL_MIN_HEIGHT;
     let log_height = if compact { 4 } else { 8 };
-    let header_height = if app.session.drift().is_empty() { 2 } else { 3 };
     let [header, body, log, status] = Layout::vertical([
-        Constraint::Length(header_height),
+        Constraint::Length(header_height(app)),
         Constraint::Fill(1),
         Constraint::Length(log_height),
-        Constraint::Length(1),
+        Constraint::Length(status_height(app, area.width)),
     ])
     .areas(area);
 
@@ -80,6 +79,37 @@ pub fn render(frame: &mut Frame, app: &App) {
     if app.show_help {
         render_help(frame, app, area);
     }
+}
+
+/// Rows the header needs: two, and a third for the drift banner when an item drifted since a
+/// sign-off.
+fn header_height(app: &App) -> u16 {
+    if app.session.drift().is_empty() { 2 } else { 3 }
+}
+
+/// Most rows a long error or message takes on the status line before it is cut.
+const MAX_STATUS_ROWS: usize = 3;
+
+/// Rows the status line needs: one, or up to [`MAX_STATUS_ROWS`] for a long error or message
+/// while no input is open.
+fn status_height(app: &App, width: u16) -> u16 {
+    if app.input.is_some() {
+        return 1;
+    }
+    let text_width = match (&app.error_line, &app.status_line) {
+        (Some(error), _) => error_line_text(error).width() + ERROR_HINT.width(),
+        (None, Some(status)) => format!(" {}", safe_line(status)).width(),
+        (None, None) => 1,
+    };
+    let rows = text_width.div_ceil(usize::from(width.max(1)));
+    u16::try_from(rows.clamp(1, MAX_STATUS_ROWS)).unwrap_or(1)
+}
+
+/// Hint after an error on the status line.
+const ERROR_HINT: &str = "  (Esc dismisses)";
+
+fn error_line_text(error: &str) -> String {
+    format!(" ✘ {}", safe_line(error))
 }
 
 /// Rows the item table needs: one per visible item, plus its header row and borders.
@@ -234,10 +264,24 @@ pub fn render_header(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), second);
 }
 
-/// Satisfied and total items of a phase.
-fn phase_progress(app: &App, index: usize) -> (usize, usize) {
+/// Satisfied, total and waived items of a phase. A waived item counts as satisfied, as it does
+/// for the launch decision.
+fn phase_progress(app: &App, index: usize) -> (usize, usize, usize) {
     let counts = app.session.phase_counts(index);
-    (counts.pass + counts.done, counts.total)
+    (
+        counts.pass + counts.done + counts.waived,
+        counts.total,
+        counts.waived,
+    )
+}
+
+/// Formats a phase's progress, such as ` 5/7`, or ` 5/7 (1 waived)` with `show_waived`.
+fn progress_text(satisfied: usize, total: usize, waived: usize, show_waived: bool) -> String {
+    if show_waived && waived > 0 {
+        format!(" {satisfied}/{total} ({waived} waived)")
+    } else {
+        format!(" {satisfied}/{total}")
+    }
 }
 
 fn text_gauge(satisfied: usize, total: usize) -> String {
@@ -251,29 +295,33 @@ pub fn render_phases(frame: &mut Frame, app: &App, area: Rect) {
     let inner_width = usize::from(block.inner(area).width).saturating_sub(2);
     // Titles matter more than the gauge, which repeats the count, so every row drops the gauge
     // when a title would otherwise be cut.
+    // The waived count goes first when titles would be cut, then the gauge.
     let gauge_room = GAUGE_CELLS + 1;
-    let show_gauge = app
-        .checklist()
-        .phases
-        .iter()
-        .enumerate()
-        .all(|(index, phase)| {
-            let (satisfied, total) = phase_progress(app, index);
-            let count_width = format!(" {satisfied}/{total}").width();
-            safe_line(&phase.title).width() + count_width + gauge_room <= inner_width
-        });
+    let fits = |show_waived: bool, gauge: usize| {
+        app.checklist()
+            .phases
+            .iter()
+            .enumerate()
+            .all(|(index, phase)| {
+                let (satisfied, total, waived) = phase_progress(app, index);
+                let count_width = progress_text(satisfied, total, waived, show_waived).width();
+                safe_line(&phase.title).width() + count_width + gauge <= inner_width
+            })
+    };
+    let show_gauge = fits(false, gauge_room);
+    let show_waived = fits(true, if show_gauge { gauge_room } else { 0 });
     let items: Vec<ListItem> = app
         .checklist()
         .phases
         .iter()
         .enumerate()
         .map(|(index, phase)| {
-            let (satisfied, total) = phase_progress(app, index);
-            let progress = if show_gauge {
-                format!(" {satisfied}/{total} {}", text_gauge(satisfied, total))
-            } else {
-                format!(" {satisfied}/{total}")
-            };
+            let (satisfied, total, waived) = phase_progress(app, index);
+            let mut progress = progress_text(satisfied, total, waived, show_waived);
+            if show_gauge {
+                progress.push(' ');
+                progress.push_str(&text_gauge(satisfied, total));
+            }
             let title_width = inner_width.saturating_sub(progress.width());
             let title = fit(&safe_line(&phase.title), title_width);
             let style = if satisfied == total {
@@ -392,7 +440,7 @@ fn render_phase_bar(frame: &mut Frame, app: &App, area: Rect) {
         .iter()
         .enumerate()
         .map(|(index, phase)| {
-            let (satisfied, total) = phase_progress(app, index);
+            let (satisfied, total, _) = phase_progress(app, index);
             let marker = if index == app.phase { "▸" } else { " " };
             format!("{marker}{} {satisfied}/{total} ", safe_line(&phase.title))
         })
@@ -621,8 +669,8 @@ fn render_status_line(frame: &mut Frame, app: &App, area: Rect) {
         }
         None => match (&app.error_line, &app.status_line) {
             (Some(error), _) => Line::from(vec![
-                Span::styled(format!(" ✘ {}", safe_line(error)), app.theme.error),
-                Span::styled("  (Esc dismisses)", app.theme.muted),
+                Span::styled(error_line_text(error), app.theme.error),
+                Span::styled(ERROR_HINT, app.theme.muted),
             ]),
             (None, Some(status)) => Line::from(format!(" {}", safe_line(status))),
             (None, None) => Line::from(Span::styled(
@@ -631,7 +679,36 @@ fn render_status_line(frame: &mut Frame, app: &App, area: Rect) {
             )),
         },
     };
-    frame.render_widget(Paragraph::new(line), area);
+    // Character wrapping keeps the estimate of `status_height` exact; an input line is cut to
+    // the width already, so only a long error or message takes more rows.
+    frame.render_widget(Paragraph::new(wrap_line(line, area.width)), area);
+}
+
+/// Splits a line's spans into rows of at most `width` columns, character by character.
+fn wrap_line(line: Line<'static>, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width.max(1));
+    let mut rows: Vec<Line<'static>> = vec![Line::default()];
+    let mut used = 0;
+    for span in line.spans {
+        let mut text = String::new();
+        for ch in span.content.chars() {
+            let ch_width = ch.width().unwrap_or(0);
+            if used + ch_width > width {
+                if let Some(row) = rows.last_mut() {
+                    row.spans
+                        .push(Span::styled(std::mem::take(&mut text), span.style));
+                }
+                rows.push(Line::default());
+                used = 0;
+            }
+            text.push(ch);
+            used += ch_width;
+        }
+        if let Some(row) = rows.last_mut() {
+            row.spans.push(Span::styled(text, span.style));
+        }
+    }
+    rows
 }
 
 /// Cuts a one-line text to the part around the cursor that fits in `width` columns, with `…`

@@ -15,7 +15,10 @@ use super::detail::{
     assertion_lines, check_lines, evidence_lines, heading, manual_lines, note_lines, result_lines,
     wrapped_height,
 };
-use super::{render_header, render_status_line, safe_line, safe_lines, status_span};
+use super::{
+    header_height, render_header, render_status_line, safe_line, safe_lines, status_height,
+    status_span,
+};
 
 /// Keys of the full-screen view, shown in its footer.
 const FOOTER: &str =
@@ -45,9 +48,9 @@ pub const QA_KEYS: &[(&str, &str)] = &[
 /// Draws the full-screen view of the item in [`App::qa`].
 pub fn render_qa(frame: &mut Frame, app: &App, area: Rect) {
     let [header, body, status, footer] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(header_height(app)),
         Constraint::Fill(1),
-        Constraint::Length(1),
+        Constraint::Length(status_height(app, area.width)),
         Constraint::Length(1),
     ])
     .areas(area);

@@ -52,10 +52,13 @@ pub(super) fn table_lines(
     }
 }
 
+/// A cell's display text with its mark, and whether it met its expectation.
+type GridCell = (String, Option<bool>);
+
 /// A table's text made safe for the terminal, with each cell's mark in front of its text.
 struct TextGrid {
     columns: Vec<String>,
-    rows: Vec<(String, Vec<(String, Option<bool>)>)>,
+    rows: Vec<(String, Vec<GridCell>)>,
 }
 
 impl TextGrid {
@@ -65,8 +68,11 @@ impl TextGrid {
             .iter()
             .map(|row| {
                 // A row with fewer cells than columns gets empty cells, so that columns line up.
-                let mut cells: Vec<(String, Option<bool>)> =
-                    row.cells.iter().map(|cell| (cell_text(cell), cell.passed)).collect();
+                let mut cells: Vec<GridCell> = row
+                    .cells
+                    .iter()
+                    .map(|cell| (cell_text(cell), cell.passed))
+                    .collect();
                 cells.resize(columns.len().max(cells.len()), (String::new(), None));
                 (safe_line(&row.label), cells)
             })
@@ -101,10 +107,7 @@ impl TextGrid {
         let mut widths = Vec::with_capacity(count);
         let mut minimums = Vec::with_capacity(count);
         for index in 0..count {
-            let cells = self
-                .rows
-                .iter()
-                .filter_map(|(_, cells)| cells.get(index));
+            let cells = self.rows.iter().filter_map(|(_, cells)| cells.get(index));
             let natural = cells
                 .clone()
                 .map(|(text, _)| text.width())
@@ -132,8 +135,8 @@ impl TextGrid {
                 .max_by_key(|(_, (width, _))| **width)
                 .map(|(index, (width, _))| (index, *width));
             match widest {
-                Some((_, column_width)) if label_width > label_minimum
-                    && label_width >= column_width =>
+                Some((_, column_width))
+                    if label_width > label_minimum && label_width >= column_width =>
                 {
                     label_width -= 1;
                 }

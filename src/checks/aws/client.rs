@@ -1,0 +1,170 @@
+//! Shared AWS SDK configuration and clients, one per service and [`AwsTarget`].
+//!
+//! Loading an `SdkConfig` resolves the credentials provider chain and the region settings, and a
+//! client holds a connection pool, so checks reuse both instead of building them per attempt.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{LazyLock, Mutex, OnceLock};
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+
+use super::AwsTarget;
+
+/// Time a connection to an AWS endpoint may take before the attempt fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Values built once per target and reused, behind a lock held only for lookups and inserts.
+struct Cache<V> {
+    entries: Mutex<HashMap<AwsTarget, V>>,
+}
+
+impl<V: Clone> Cache<V> {
+    fn new() -> Self {
+        Cache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, target: &AwsTarget) -> Option<V> {
+        // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        entries.get(target).cloned()
+    }
+
+    /// Inserts the value unless another task inserted one first, and returns the stored one.
+    fn insert(&self, target: &AwsTarget, value: V) -> V {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        entries.entry(target.clone()).or_insert(value).clone()
+    }
+}
+
+static CONFIGS: LazyLock<Cache<SdkConfig>> = LazyLock::new(Cache::new);
+static CLOUDWATCH: LazyLock<Cache<aws_sdk_cloudwatch::Client>> = LazyLock::new(Cache::new);
+static DYNAMODB: LazyLock<Cache<aws_sdk_dynamodb::Client>> = LazyLock::new(Cache::new);
+static SECURITYHUB: LazyLock<Cache<aws_sdk_securityhub::Client>> = LazyLock::new(Cache::new);
+
+/// Returns the shared SDK configuration of the target, loading it on first use.
+///
+/// Loading reads the environment and the shared config files but sends no request: the
+/// credentials are resolved on the first call of a client.
+pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
+    if let Some(config) = CONFIGS.get(target) {
+        return config;
+    }
+    // rustls with ring, the crypto provider the rest of golive already builds.
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(target.region.clone()))
+        .http_client(http_client)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build(),
+        );
+    if let Some(profile) = &target.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(endpoint) = &target.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    let config = loader.load().await;
+    CONFIGS.insert(target, config)
+}
+
+/// Returns the shared CloudWatch client of the target.
+pub async fn cloudwatch(target: &AwsTarget) -> aws_sdk_cloudwatch::Client {
+    if let Some(client) = CLOUDWATCH.get(target) {
+        return client;
+    }
+    let client = aws_sdk_cloudwatch::Client::new(&sdk_config(target).await);
+    CLOUDWATCH.insert(target, client)
+}
+
+/// Returns the shared DynamoDB client of the target.
+pub async fn dynamodb(target: &AwsTarget) -> aws_sdk_dynamodb::Client {
+    if let Some(client) = DYNAMODB.get(target) {
+        return client;
+    }
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config(target).await);
+    DYNAMODB.insert(target, client)
+}
+
+/// Returns the shared Security Hub client of the target.
+pub async fn securityhub(target: &AwsTarget) -> aws_sdk_securityhub::Client {
+    if let Some(client) = SECURITYHUB.get(target) {
+        return client;
+    }
+    let client = aws_sdk_securityhub::Client::new(&sdk_config(target).await);
+    SECURITYHUB.insert(target, client)
+}
+
+/// Stack size of the threads that run calls with very large response types.
+const LARGE_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// Runs a future to completion on a runtime whose threads have large stacks, and aborts it when
+/// the returned future is dropped (such as at the check's timeout).
+///
+/// Security Hub's `AwsSecurityFinding` has hundreds of nested fields, and deserialising a
+/// GetFindings page in a debug build overflows the 2 MiB stack of a default tokio worker.
+pub async fn run_with_large_stack<F>(future: F) -> Result<F::Output, String>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("golive-aws")
+            .thread_stack_size(LARGE_STACK_BYTES)
+            .enable_all()
+            .build()
+            .map_err(|err| format!("cannot start the AWS runtime: {err}"))
+    });
+    let runtime = runtime.as_ref().map_err(Clone::clone)?;
+    let mut task = AbortOnDrop(runtime.spawn(future));
+    task.await_output().await
+}
+
+/// A spawned task that is aborted when its handle is dropped before it finishes.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    async fn await_output(&mut self) -> Result<T, String> {
+        (&mut self.0)
+            .await
+            .map_err(|err| format!("the AWS call task failed: {err}"))
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_keeps_first_insert() {
+        let cache: Cache<u32> = Cache::new();
+        let target = AwsTarget::new("eu-west-1", None, Some("http://127.0.0.1:9")).unwrap();
+        assert_eq!(cache.insert(&target, 1), 1);
+        assert_eq!(cache.insert(&target, 2), 1);
+        assert_eq!(cache.get(&target), Some(1));
+    }
+}

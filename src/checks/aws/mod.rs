@@ -1,0 +1,286 @@
+//! Check kinds that read the live state of AWS resources through the AWS SDK for Rust.
+//!
+//! Every kind names its AWS target with the same three settings: `region`, an optional
+//! `profile`, and an optional `endpoint_url` (an empty value means the SDK's own endpoint
+//! resolution). Credentials come from the SDK's standard chain: environment variables, the
+//! shared config and credentials files, web identity, the container and the instance metadata
+//! service. Clients are shared per target by [`client`].
+//!
+//! A failed SDK call is an [`Outcome::Error`](super::Outcome::Error), never a fail: the summary
+//! names the service, the resource, the region and profile, and what to do about it.
+
+pub mod alarms;
+pub mod client;
+pub mod dynamodb;
+pub mod securityhub;
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use serde::{Deserialize, de};
+
+use super::Probe;
+use crate::redact::Redactor;
+use crate::sanitize::{terminal_safe, truncate_chars};
+
+/// Where an AWS check sends its requests: the region, the profile and the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AwsTarget {
+    pub region: String,
+    /// Named profile of the shared config files; `None` uses the SDK's default profile.
+    pub profile: Option<String>,
+    /// Endpoint that replaces the SDK's resolved one, such as a local emulator.
+    pub endpoint_url: Option<String>,
+}
+
+impl AwsTarget {
+    /// Builds a target from the raw settings, validating the region and the endpoint URL.
+    pub fn new(
+        region: &str,
+        profile: Option<&str>,
+        endpoint_url: Option<&str>,
+    ) -> Result<Self, String> {
+        let region = region.trim();
+        if region.is_empty() {
+            return Err("`region` is empty; set it, for example `region = \"${region}\"`".into());
+        }
+        let valid_region = region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid_region {
+            return Err(format!(
+                "invalid region `{region}`: expected a name such as `eu-west-1`"
+            ));
+        }
+        let profile = profile
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .map(str::to_string);
+        let endpoint_url = match endpoint_url
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+        {
+            None => None,
+            Some(value) => {
+                let parsed = url::Url::parse(value)
+                    .map_err(|err| format!("invalid `endpoint_url` `{value}`: {err}"))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(format!(
+                        "invalid `endpoint_url` `{value}`: the scheme must be http or https"
+                    ));
+                }
+                Some(value.to_string())
+            }
+        };
+        Ok(AwsTarget {
+            region: region.to_string(),
+            profile,
+            endpoint_url,
+        })
+    }
+
+    /// Returns the label/value lines of the target for a check's description.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        let mut lines = vec![("region".to_string(), self.region.clone())];
+        if let Some(profile) = &self.profile {
+            lines.push(("profile".into(), profile.clone()));
+        }
+        if let Some(endpoint) = &self.endpoint_url {
+            lines.push(("endpoint".into(), endpoint.clone()));
+        }
+        lines
+    }
+}
+
+/// Shows the region and, when set, the profile, as in "eu-west-1 (profile launch)".
+impl fmt::Display for AwsTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.region)?;
+        if let Some(profile) = &self.profile {
+            write!(f, " (profile {profile})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The raw target settings of a kind's `check` table, as deserialised before validation.
+#[derive(Debug, Clone, Deserialize)]
+struct RawTarget {
+    region: String,
+    #[serde(default)]
+    profile: Option<String>,
+    #[serde(default)]
+    endpoint_url: Option<String>,
+}
+
+/// Deserialises `region`, `profile` and `endpoint_url` from a kind's `check` table into an
+/// [`AwsTarget`]. Kinds call it from their own `Deserialize` implementations.
+fn target_from_raw<E: de::Error>(raw: RawTarget) -> Result<AwsTarget, E> {
+    AwsTarget::new(
+        &raw.region,
+        raw.profile.as_deref(),
+        raw.endpoint_url.as_deref(),
+    )
+    .map_err(E::custom)
+}
+
+/// Maximum number of characters of one AWS value shown in evidence.
+const SHOWN_CHARS: usize = 300;
+
+/// Returns a value from AWS or the settings as evidence text: masked, terminal-safe, bounded.
+fn shown_text(text: &str, redactor: &Redactor) -> String {
+    truncate_chars(&terminal_safe(&redactor.redact(text)), SHOWN_CHARS)
+}
+
+/// What a failed SDK call was about, for the error summary.
+#[derive(Debug, Clone, Copy)]
+pub struct CallContext<'a> {
+    /// Service name as AWS writes it, such as "DynamoDB".
+    pub service: &'a str,
+    /// API operation, such as "DescribeTable".
+    pub operation: &'a str,
+    /// The resource, such as "table AuthBridgeTable".
+    pub resource: &'a str,
+    pub target: &'a AwsTarget,
+}
+
+/// Builds the error probe of a failed SDK call, naming the cause and what to do next.
+pub fn error_probe<E, R>(err: &SdkError<E, R>, call: CallContext<'_>) -> Probe
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+    R: fmt::Debug + 'static,
+{
+    let summary = describe_sdk_error(err, call);
+    let mut probe = Probe::error(summary);
+    probe.evidence.request.push(format!(
+        "{} {} in {}",
+        call.service, call.operation, call.target
+    ));
+    if let Some(endpoint) = &call.target.endpoint_url {
+        probe.evidence.notes.push(format!("endpoint {endpoint}"));
+    }
+    probe.evidence.notes.push(format!(
+        "SDK error: {}",
+        aws_sdk_dynamodb::error::DisplayErrorContext(err)
+    ));
+    probe
+}
+
+/// Returns one line that says why an SDK call failed and what to do next.
+fn describe_sdk_error<E, R>(err: &SdkError<E, R>, call: CallContext<'_>) -> String
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+    R: fmt::Debug + 'static,
+{
+    let CallContext {
+        service,
+        operation,
+        resource,
+        target,
+    } = call;
+    if has_credentials_error(err) {
+        return format!(
+            "no AWS credentials for {service} {operation} on {resource} in {target}: set \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a profile with `profile` or \
+             AWS_PROFILE, or sign in with `aws sso login`"
+        );
+    }
+    match err {
+        SdkError::TimeoutError(_) => format!(
+            "{service} {operation} on {resource} in {target} timed out; check the network \
+             path to the endpoint or raise the item's `timeout`"
+        ),
+        SdkError::DispatchFailure(failure) => {
+            let endpoint = target
+                .endpoint_url
+                .as_deref()
+                .unwrap_or("the regional endpoint");
+            if failure.is_timeout() {
+                format!(
+                    "{service} {operation} on {resource} in {target} timed out connecting to \
+                     {endpoint}; check the network path or the region"
+                )
+            } else {
+                format!(
+                    "{service} endpoint {endpoint} is unreachable for {operation} on {resource} \
+                     in {target}; check the region, `endpoint_url` and the network"
+                )
+            }
+        }
+        SdkError::ServiceError(service_err) => {
+            let inner = service_err.err();
+            let code = inner.code().unwrap_or("unknown error");
+            let message = inner.message().unwrap_or("no message");
+            describe_service_error(code, message, call)
+        }
+        SdkError::ResponseError(_) => format!(
+            "{service} {operation} on {resource} in {target} returned a response the SDK \
+             could not read; check that `endpoint_url` points at {service}"
+        ),
+        _ => format!(
+            "{service} {operation} on {resource} in {target} failed: {}",
+            aws_sdk_dynamodb::error::DisplayErrorContext(err)
+        ),
+    }
+}
+
+/// Returns the summary for an error response of the service, by its error code.
+fn describe_service_error(code: &str, message: &str, call: CallContext<'_>) -> String {
+    let CallContext {
+        service,
+        operation,
+        resource,
+        target,
+    } = call;
+    let code_name = code.rsplit('#').next().unwrap_or(code);
+    match code_name {
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => format!(
+            "access denied to {service} {operation} on {resource} in {target}: grant the \
+             caller's role that action ({message})"
+        ),
+        "Throttling"
+        | "ThrottlingException"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "ProvisionedThroughputExceededException"
+        | "LimitExceededException" => format!(
+            "{service} throttled {operation} on {resource} in {target} after the SDK's \
+             retries; run the check again later or raise `interval`"
+        ),
+        "ResourceNotFoundException" | "ResourceNotFound" => {
+            format!("{resource} not found in {target}; check the name and the region")
+        }
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch" => {
+            format!(
+                "{service} rejected the credentials for {operation} on {resource} in {target} \
+                 ({code_name}); refresh them or choose another profile"
+            )
+        }
+        "InvalidAccessException" => format!(
+            "{service} is not enabled for this account in {target} ({message}); enable it or \
+             check the region"
+        ),
+        _ => format!(
+            "{service} {operation} on {resource} in {target} failed: {code_name}: {message}"
+        ),
+    }
+}
+
+/// Returns whether the error chain contains a failure to load credentials.
+fn has_credentials_error(err: &(dyn StdError + 'static)) -> bool {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(error) = current {
+        if error.downcast_ref::<CredentialsError>().is_some() {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
