@@ -1,7 +1,7 @@
 //! The AWS check kinds against a moto server on 127.0.0.1: resources are created through the AWS
 //! SDK, then the checks run through `CheckSpec::run` with `endpoint_url` pointing at moto.
 //!
-//! Every test calls `aws_test_env` first, so the SDK only ever sees fake credentials and never
+//! Every test calls `aws_test_env` first, so the SDK only ever uses fake credentials and never
 //! queries the instance metadata service.
 
 #[path = "support/cbor_bridge.rs"]
@@ -223,6 +223,41 @@ async fn dynamodb_endpoint_down_is_error() {
 }
 
 #[tokio::test]
+async fn dynamodb_silent_endpoint_times_out() {
+    aws_test_env();
+    // The listener accepts connections and never responds, like a black-holed endpoint.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let silent = format!("http://{}", listener.local_addr().expect("local address"));
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let settings = format!("{}table = \"AuthBridgeTable\"\n", target(&silent));
+    let ctx = ProbeContext {
+        redactor: Arc::new(Redactor::new()),
+        timeout: Duration::from_secs(1),
+        body_limit: 64 * 1024,
+    };
+
+    let probe = tokio::time::timeout(CHECK_TIMEOUT, spec("dynamodb_table", &settings).run(&ctx))
+        .await
+        .expect("check finishes within the hang guard");
+    holder.abort();
+
+    assert_eq!(probe.outcome, Outcome::Error, "{probe:?}");
+    assert!(probe.summary.contains("timed out"), "{}", probe.summary);
+    assert!(
+        probe.summary.contains("table AuthBridgeTable"),
+        "{}",
+        probe.summary
+    );
+}
+
+#[tokio::test]
 async fn dynamodb_item_pass_and_fail() {
     aws_test_env();
     let moto = MotoServer::start();
@@ -319,6 +354,62 @@ fn aws_settings_reject_bad_values() {
         assert!(
             parse_spec(kind, table).is_err(),
             "{kind} accepted {settings:?}"
+        );
+    }
+}
+
+#[test]
+fn aws_settings_reject_bad_selections() {
+    let cases = [
+        ("aws_alarms", "region = \"eu-west-1\"\n"),
+        ("aws_alarms", "region = \"eu-west-1\"\nnames = []\n"),
+        (
+            "aws_alarms",
+            "region = \"eu-west-1\"\nnames = [\"a\"]\nprefix = \"a\"\n",
+        ),
+        (
+            "aws_alarms",
+            "region = \"eu-west-1\"\nprefix = \"a\"\nexpect = { state = \"ok\" }\n",
+        ),
+        (
+            "securityhub_findings",
+            "region = \"eu-west-1\"\nexpect = { max = {} }\n",
+        ),
+        (
+            "securityhub_findings",
+            "region = \"eu-west-1\"\nexpect = { max = { severe = 0 } }\n",
+        ),
+    ];
+    for (kind, settings) in cases {
+        let table: toml::Table = toml::from_str(settings).expect("settings are TOML");
+        assert!(
+            parse_spec(kind, table).is_err(),
+            "{kind} accepted {settings:?}"
+        );
+    }
+}
+
+#[test]
+fn aws_describe_starts_with_target() {
+    let cases = [
+        ("aws_alarms", "prefix = \"api-\""),
+        ("dynamodb_table", "table = \"T\""),
+        ("dynamodb_item", "table = \"T\"\nkey = { pk = \"a\" }"),
+        ("dynamodb_count", "table = \"T\"\nexpect = { max = 1 }"),
+        ("securityhub_findings", ""),
+    ];
+    for (kind, settings) in cases {
+        let settings = format!("region = \"eu-west-1\"\nprofile = \"launch\"\n{settings}\n");
+        let lines = spec(kind, &settings).describe(&Redactor::new());
+        assert_eq!(
+            lines[0],
+            ("region".to_string(), "eu-west-1".to_string()),
+            "{kind}"
+        );
+        assert_eq!(
+            lines[1],
+            ("profile".to_string(), "launch".to_string()),
+            "{kind}"
         );
     }
 }
@@ -429,26 +520,9 @@ fn finding(
         .build()
 }
 
-/// Imports the test findings on a thread with a large stack: `AwsSecurityFinding` has hundreds
-/// of fields, and its unoptimised builder and serialiser overflow a test thread's 2 MiB stack.
-fn securityhub_fixture(moto: &MotoServer) {
-    let endpoint = moto.endpoint();
-    std::thread::Builder::new()
-        .stack_size(64 * 1024 * 1024)
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(import_findings(&endpoint));
-        })
-        .expect("fixture thread starts")
-        .join()
-        .expect("findings imported");
-}
-
-async fn import_findings(endpoint: &str) {
-    let config = moto_sdk_config(endpoint).await;
+/// Enables Security Hub and imports findings of several severities, states and statuses.
+async fn securityhub_fixture(moto: &MotoServer) {
+    let config = moto_sdk_config(&moto.endpoint()).await;
     let client = aws_sdk_securityhub::Client::new(&config);
     client
         .enable_security_hub()
@@ -500,7 +574,7 @@ async fn import_findings(endpoint: &str) {
 async fn securityhub_findings_pass_and_fail() {
     aws_test_env();
     let moto = MotoServer::start();
-    securityhub_fixture(&moto);
+    securityhub_fixture(&moto).await;
 
     let settings = format!(
         "{}expect = {{ max = {{ critical = 1, high = 0, medium = 2 }} }}\n",

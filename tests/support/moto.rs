@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -72,7 +73,16 @@ impl MotoServer {
         let addr = free_local_addr();
         let program =
             std::env::var("GOLIVE_TEST_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-        let child = Command::new(&program)
+        let mut command = Command::new(&program);
+        // SAFETY: prctl is async-signal-safe. It makes the kernel kill moto when the thread that
+        // started it exits, so an aborted test process (where Drop never runs) leaves no server.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = command
             .args(["-H", "127.0.0.1", "-p", &addr.port().to_string()])
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdin(Stdio::null())

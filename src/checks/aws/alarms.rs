@@ -9,7 +9,9 @@ use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
 use serde::Deserialize;
 
 use super::{AwsTarget, CallContext, RawTarget, client, error_probe, shown_text, target_from_raw};
-use crate::checks::{Assertion, EvidenceCell, EvidenceRow, EvidenceTable, Probe, ProbeContext};
+use crate::checks::{
+    Assertion, Evidence, EvidenceCell, EvidenceRow, EvidenceTable, Probe, ProbeContext,
+};
 use crate::redact::Redactor;
 
 /// Keys of the kind's `check` table besides `kind`, `timeout`, `retries` and `interval`.
@@ -35,7 +37,7 @@ pub struct AlarmsCheck {
     pub expect: AlarmsExpect,
 }
 
-/// Which alarms a check inspects.
+/// The selection of alarms a check inspects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlarmSelection {
     /// Exactly these alarms, each of which must exist.
@@ -150,7 +152,7 @@ struct AlarmView {
 impl AlarmsCheck {
     /// Describes the selected alarms and compares each with the expectations.
     pub async fn run(&self, ctx: &ProbeContext) -> Probe {
-        let client = client::cloudwatch(&self.target).await;
+        let client = client::cloudwatch(&self.target, ctx.timeout).await;
         let resource = match &self.selection {
             AlarmSelection::Names(names) => format!("alarms {}", names.join(", ")),
             AlarmSelection::Prefix(prefix) => format!("alarms with prefix {prefix}"),
@@ -217,8 +219,7 @@ impl AlarmsCheck {
     }
 
     fn evaluate(&self, alarms: &[AlarmView], redactor: &Redactor) -> Probe {
-        let mut probe = Probe::error("");
-        let evidence = &mut probe.evidence;
+        let mut evidence = Evidence::default();
         evidence
             .request
             .push(format!("CloudWatch DescribeAlarms in {}", self.target));
@@ -260,7 +261,6 @@ impl AlarmsCheck {
             evidence.assertions.extend(assertions);
         }
         evidence.tables.push(table);
-        let evidence = std::mem::take(&mut probe.evidence);
         Probe::from_assertions(evidence)
     }
 
@@ -352,7 +352,7 @@ impl AlarmsCheck {
         (row, assertions)
     }
 
-    /// The settings as label/value lines for the detail pane.
+    /// Returns the settings as label/value lines for the detail pane.
     pub fn describe(&self, redactor: &Redactor) -> Vec<(String, String)> {
         let mut lines = self.target.describe();
         match &self.selection {

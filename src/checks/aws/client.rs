@@ -1,10 +1,11 @@
 //! Shared AWS SDK configuration and clients, one per service and [`AwsTarget`].
 //!
 //! Loading an `SdkConfig` resolves the credentials provider chain and the region settings, and a
-//! client holds a connection pool, so checks reuse both instead of building them per attempt.
+//! client contains a connection pool, so checks reuse both instead of building them per attempt.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::hash::Hash;
 use std::sync::{LazyLock, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -17,41 +18,55 @@ use super::AwsTarget;
 /// Time a connection to an AWS endpoint may take before the attempt fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Values built once per target and reused, behind a lock held only for lookups and inserts.
-struct Cache<V> {
-    entries: Mutex<HashMap<AwsTarget, V>>,
+/// Values built once per key and reused, behind a lock held only for lookups and inserts.
+struct Cache<K, V> {
+    entries: Mutex<HashMap<K, V>>,
 }
 
-impl<V: Clone> Cache<V> {
+impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
     fn new() -> Self {
         Cache {
             entries: Mutex::new(HashMap::new()),
         }
     }
 
-    fn get(&self, target: &AwsTarget) -> Option<V> {
+    fn get(&self, key: &K) -> Option<V> {
         // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
         let entries = self
             .entries
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        entries.get(target).cloned()
+        entries.get(key).cloned()
     }
 
     /// Inserts the value unless another task inserted one first, and returns the stored one.
-    fn insert(&self, target: &AwsTarget, value: V) -> V {
+    fn insert(&self, key: &K, value: V) -> V {
         let mut entries = self
             .entries
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        entries.entry(target.clone()).or_insert(value).clone()
+        entries.entry(key.clone()).or_insert(value).clone()
     }
 }
 
-static CONFIGS: LazyLock<Cache<SdkConfig>> = LazyLock::new(Cache::new);
-static CLOUDWATCH: LazyLock<Cache<aws_sdk_cloudwatch::Client>> = LazyLock::new(Cache::new);
-static DYNAMODB: LazyLock<Cache<aws_sdk_dynamodb::Client>> = LazyLock::new(Cache::new);
-static SECURITYHUB: LazyLock<Cache<aws_sdk_securityhub::Client>> = LazyLock::new(Cache::new);
+/// A client's key: the target and the check's timeout, which the client applies to each call.
+type ClientKey = (AwsTarget, Duration);
+
+static CONFIGS: LazyLock<Cache<AwsTarget, SdkConfig>> = LazyLock::new(Cache::new);
+static CLOUDWATCH: LazyLock<Cache<ClientKey, aws_sdk_cloudwatch::Client>> =
+    LazyLock::new(Cache::new);
+static DYNAMODB: LazyLock<Cache<ClientKey, aws_sdk_dynamodb::Client>> = LazyLock::new(Cache::new);
+static SECURITYHUB: LazyLock<Cache<ClientKey, aws_sdk_securityhub::Client>> =
+    LazyLock::new(Cache::new);
+
+/// Returns the timeouts of a client for checks with the given timeout: the whole call,
+/// retries included, ends at the check's timeout, so the check reports it with its context.
+fn timeouts(check_timeout: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT.min(check_timeout))
+        .operation_timeout(check_timeout)
+        .build()
+}
 
 /// Returns the shared SDK configuration of the target, loading it on first use.
 ///
@@ -73,6 +88,8 @@ pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
                 .connect_timeout(CONNECT_TIMEOUT)
                 .build(),
         );
+    // NOTE: the default chain tries environment keys before the profile, so AWS_ACCESS_KEY_ID
+    // wins over `profile` (seen with aws-config 1.13).
     if let Some(profile) = &target.profile {
         loader = loader.profile_name(profile);
     }
@@ -83,31 +100,43 @@ pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
     CONFIGS.insert(target, config)
 }
 
-/// Returns the shared CloudWatch client of the target.
-pub async fn cloudwatch(target: &AwsTarget) -> aws_sdk_cloudwatch::Client {
-    if let Some(client) = CLOUDWATCH.get(target) {
+/// Returns the shared CloudWatch client of the target for checks with the given timeout.
+pub async fn cloudwatch(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_cloudwatch::Client {
+    let key = (target.clone(), check_timeout);
+    if let Some(client) = CLOUDWATCH.get(&key) {
         return client;
     }
-    let client = aws_sdk_cloudwatch::Client::new(&sdk_config(target).await);
-    CLOUDWATCH.insert(target, client)
+    let config = aws_sdk_cloudwatch::config::Builder::from(&sdk_config(target).await)
+        .timeout_config(timeouts(check_timeout))
+        .build();
+    CLOUDWATCH.insert(&key, aws_sdk_cloudwatch::Client::from_conf(config))
 }
 
-/// Returns the shared DynamoDB client of the target.
-pub async fn dynamodb(target: &AwsTarget) -> aws_sdk_dynamodb::Client {
-    if let Some(client) = DYNAMODB.get(target) {
+/// Returns the shared DynamoDB client of the target for checks with the given timeout.
+pub async fn dynamodb(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_dynamodb::Client {
+    let key = (target.clone(), check_timeout);
+    if let Some(client) = DYNAMODB.get(&key) {
         return client;
     }
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config(target).await);
-    DYNAMODB.insert(target, client)
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config(target).await)
+        .timeout_config(timeouts(check_timeout))
+        .build();
+    DYNAMODB.insert(&key, aws_sdk_dynamodb::Client::from_conf(config))
 }
 
-/// Returns the shared Security Hub client of the target.
-pub async fn securityhub(target: &AwsTarget) -> aws_sdk_securityhub::Client {
-    if let Some(client) = SECURITYHUB.get(target) {
+/// Returns the shared Security Hub client of the target for checks with the given timeout.
+pub async fn securityhub(
+    target: &AwsTarget,
+    check_timeout: Duration,
+) -> aws_sdk_securityhub::Client {
+    let key = (target.clone(), check_timeout);
+    if let Some(client) = SECURITYHUB.get(&key) {
         return client;
     }
-    let client = aws_sdk_securityhub::Client::new(&sdk_config(target).await);
-    SECURITYHUB.insert(target, client)
+    let config = aws_sdk_securityhub::config::Builder::from(&sdk_config(target).await)
+        .timeout_config(timeouts(check_timeout))
+        .build();
+    SECURITYHUB.insert(&key, aws_sdk_securityhub::Client::from_conf(config))
 }
 
 /// Stack size of the threads that run calls with very large response types.
@@ -116,8 +145,9 @@ const LARGE_STACK_BYTES: usize = 64 * 1024 * 1024;
 /// Runs a future to completion on a runtime whose threads have large stacks, and aborts it when
 /// the returned future is dropped (such as at the check's timeout).
 ///
-/// Security Hub's `AwsSecurityFinding` has hundreds of nested fields, and deserialising a
-/// GetFindings page in a debug build overflows the 2 MiB stack of a default tokio worker.
+/// Security Hub's `AwsSecurityFinding` has hundreds of nested fields, and a GetFindings call of
+/// a debug build overflowed a 2 MiB thread stack (aws-sdk-securityhub 1.137), the size of a
+/// default tokio worker's stack.
 pub async fn run_with_large_stack<F>(future: F) -> Result<F::Output, String>
 where
     F: Future + Send + 'static,
@@ -161,7 +191,7 @@ mod tests {
 
     #[test]
     fn cache_keeps_first_insert() {
-        let cache: Cache<u32> = Cache::new();
+        let cache: Cache<AwsTarget, u32> = Cache::new();
         let target = AwsTarget::new("eu-west-1", None, Some("http://127.0.0.1:9")).unwrap();
         assert_eq!(cache.insert(&target, 1), 1);
         assert_eq!(cache.insert(&target, 2), 1);

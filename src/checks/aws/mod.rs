@@ -25,7 +25,7 @@ use super::Probe;
 use crate::redact::Redactor;
 use crate::sanitize::{terminal_safe, truncate_chars};
 
-/// Where an AWS check sends its requests: the region, the profile and the endpoint.
+/// The region, profile and endpoint that an AWS check sends its requests to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AwsTarget {
     pub region: String,
@@ -134,7 +134,7 @@ fn shown_text(text: &str, redactor: &Redactor) -> String {
     truncate_chars(&terminal_safe(&redactor.redact(text)), SHOWN_CHARS)
 }
 
-/// What a failed SDK call was about, for the error summary.
+/// The service, operation, resource and target of an SDK call, for its error summary.
 #[derive(Debug, Clone, Copy)]
 pub struct CallContext<'a> {
     /// Service name as AWS writes it, such as "DynamoDB".
@@ -153,6 +153,15 @@ where
     R: fmt::Debug + 'static,
 {
     let summary = describe_sdk_error(err, call);
+    tracing::debug!(
+        service = call.service,
+        operation = call.operation,
+        resource = call.resource,
+        region = %call.target.region,
+        profile = call.target.profile.as_deref().unwrap_or("default"),
+        error = %error_chain(err),
+        "AWS call failed"
+    );
     let mut probe = Probe::error(summary);
     probe.evidence.request.push(format!(
         "{} {} in {}",
@@ -161,14 +170,14 @@ where
     if let Some(endpoint) = &call.target.endpoint_url {
         probe.evidence.notes.push(format!("endpoint {endpoint}"));
     }
-    probe.evidence.notes.push(format!(
-        "SDK error: {}",
-        aws_sdk_dynamodb::error::DisplayErrorContext(err)
-    ));
+    probe
+        .evidence
+        .notes
+        .push(format!("SDK error: {}", error_chain(err)));
     probe
 }
 
-/// Returns one line that says why an SDK call failed and what to do next.
+/// Returns one line that explains why an SDK call failed and what to do next.
 fn describe_sdk_error<E, R>(err: &SdkError<E, R>, call: CallContext<'_>) -> String
 where
     E: ProvideErrorMetadata + StdError + 'static,
@@ -221,7 +230,7 @@ where
         ),
         _ => format!(
             "{service} {operation} on {resource} in {target} failed: {}",
-            aws_sdk_dynamodb::error::DisplayErrorContext(err)
+            error_chain(err)
         ),
     }
 }
@@ -273,6 +282,21 @@ fn describe_service_error(code: &str, message: &str, call: CallContext<'_>) -> S
     }
 }
 
+/// Returns the messages of an error and its sources, joined by ": ", terminal-safe and bounded.
+fn error_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut messages = vec![err.to_string()];
+    let mut current = err.source();
+    while let Some(error) = current {
+        let message = error.to_string();
+        // Wrapping errors often repeat their source's message; keep each message once.
+        if !messages.iter().any(|seen| seen.contains(&message)) {
+            messages.push(message);
+        }
+        current = error.source();
+    }
+    truncate_chars(&terminal_safe(&messages.join(": ")), SHOWN_CHARS)
+}
+
 /// Returns whether the error chain contains a failure to load credentials.
 fn has_credentials_error(err: &(dyn StdError + 'static)) -> bool {
     let mut current: Option<&(dyn StdError + 'static)> = Some(err);
@@ -283,4 +307,78 @@ fn has_credentials_error(err: &(dyn StdError + 'static)) -> bool {
         current = error.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> AwsTarget {
+        AwsTarget::new("af-south-1", Some("launch"), None).unwrap()
+    }
+
+    fn summary(code: &str) -> String {
+        let target = target();
+        let call = CallContext {
+            service: "DynamoDB",
+            operation: "DescribeTable",
+            resource: "table AuthBridgeTable",
+            target: &target,
+        };
+        describe_service_error(code, "message from AWS", call)
+    }
+
+    #[test]
+    fn not_found_names_table_and_region() {
+        assert_eq!(
+            summary("ResourceNotFoundException"),
+            "table AuthBridgeTable not found in af-south-1 (profile launch); check the name \
+             and the region"
+        );
+    }
+
+    #[test]
+    fn access_denied_names_action() {
+        let text = summary("AccessDeniedException");
+        assert!(
+            text.starts_with("access denied to DynamoDB DescribeTable"),
+            "{text}"
+        );
+        assert!(text.contains("message from AWS"), "{text}");
+    }
+
+    #[test]
+    fn throttling_mentions_retries() {
+        let text = summary("ThrottlingException");
+        assert!(text.contains("after the SDK's retries"), "{text}");
+    }
+
+    #[test]
+    fn namespaced_code_is_recognised() {
+        let text = summary("GraniteServiceVersion20100801#ResourceNotFound");
+        assert!(
+            text.starts_with("table AuthBridgeTable not found"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn rejected_credentials_say_refresh() {
+        let text = summary("UnrecognizedClientException");
+        assert!(text.contains("rejected the credentials"), "{text}");
+    }
+
+    #[test]
+    fn target_trims_empty_values() {
+        let target = AwsTarget::new(" eu-west-1 ", Some(""), Some(" ")).unwrap();
+        assert_eq!(target.region, "eu-west-1");
+        assert_eq!(target.profile, None);
+        assert_eq!(target.endpoint_url, None);
+    }
+
+    #[test]
+    fn target_rejects_bad_endpoint() {
+        let result = AwsTarget::new("eu-west-1", None, Some("not a url"));
+        assert!(result.is_err(), "{result:?}");
+    }
 }

@@ -2,7 +2,7 @@
 //! each severity stay within their maximum.
 //!
 //! A finding counts when its record state is ACTIVE and its workflow status is NEW or NOTIFIED,
-//! the findings nobody has resolved or suppressed. Each severity label costs one paginated
+//! the findings not yet resolved or suppressed. Each severity label costs one paginated
 //! GetFindings call.
 
 use std::collections::BTreeMap;
@@ -151,7 +151,7 @@ impl FindingsCheck {
     }
 
     async fn probe(&self, ctx: &ProbeContext) -> Probe {
-        let client = client::securityhub(&self.target).await;
+        let client = client::securityhub(&self.target, ctx.timeout).await;
         let mut evidence = Evidence::default();
         evidence
             .request
@@ -171,7 +171,7 @@ impl FindingsCheck {
                 }
             }
             Err(err) => {
-                // Security Hub answers InvalidAccessException when the account has not
+                // Security Hub returns InvalidAccessException when the account has not
                 // enabled it in this region, which is a missed expectation, not an error.
                 let not_enabled = err
                     .as_service_error()
@@ -318,7 +318,7 @@ impl FindingsCheck {
         Ok(result)
     }
 
-    /// The settings as label/value lines for the detail pane.
+    /// Returns the settings as label/value lines for the detail pane.
     pub fn describe(&self, _redactor: &Redactor) -> Vec<(String, String)> {
         let mut lines = self.target.describe();
         for (severity, max) in &self.max {
