@@ -1214,3 +1214,141 @@ fn record_go_needs_items_and_sign_offs() {
     let go = signed_record(waived_and_signed(), GENERATED_AT);
     assert_eq!(go["predicate"]["decision"], "go");
 }
+
+/// A checklist with one `report` check that reads a scan and a baseline.
+const REPORT_CHECKLIST: &str = r#"
+[checklist]
+title = "Scanned launch"
+
+[environments.staging]
+base_url = "http://127.0.0.1:9"
+
+[[phases]]
+id = "security"
+title = "Security"
+
+[[phases.items]]
+id = "scan"
+title = "No new findings"
+[phases.items.check]
+kind = "report"
+path = "scans/zap.json"
+baseline = "scans/baseline.json"
+"#;
+
+/// Builds a session whose `report` item carries `notes`, and returns its record.
+fn report_record(notes: Vec<String>) -> LaunchRecord {
+    let loaded = load_str_with_env(
+        Path::new("scanned.toml"),
+        REPORT_CHECKLIST,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &|_: &str| None,
+    )
+    .unwrap();
+    let checklist = Arc::new(loaded.checklist);
+    let mut session = Session::new(checklist.clone());
+    session.apply_result(CheckResult {
+        item_id: "scan".into(),
+        outcome: Outcome::Pass,
+        summary: "0 new findings".into(),
+        evidence: Evidence {
+            notes,
+            ..Evidence::default()
+        },
+        started_at: at("2026-02-16T05:30:00Z"),
+        elapsed_ms: 3,
+        attempts: 1,
+    });
+    record::build(&RecordSource {
+        checklist: &checklist,
+        session: &session,
+        journal_events: &[],
+        journal_file: "scanned.jsonl".into(),
+        attachments: &[],
+        generated_at: at(GENERATED_AT),
+    })
+    .unwrap()
+}
+
+#[test]
+fn report_files_listed_as_subjects() {
+    let dir = tempfile::tempdir().unwrap();
+    let scans = dir.path().join("scans");
+    fs::create_dir(&scans).unwrap();
+    let report = scans.join("zap.json");
+    let baseline = scans.join("baseline.json");
+    fs::write(&report, "{\"site\": []}\n").unwrap();
+    fs::write(&baseline, "{\"site\": [1]}\n").unwrap();
+    let report_sha = record::sha256_file(&report).unwrap();
+    let baseline_sha = record::sha256_file(&baseline).unwrap();
+    let report_path = report.display().to_string();
+    let baseline_path = baseline.display().to_string();
+    let report_note = format!("sha256 {report_sha} {report_path}");
+
+    // The report is read before the baseline, and a second run repeats the report's note.
+    let built = report_record(vec![
+        report_note.clone(),
+        "report: a ZAP JSON report, 13 bytes".into(),
+        format!("sha256 {baseline_sha} {baseline_path}"),
+        report_note,
+    ]);
+    assert_eq!(built.subject.len(), 3);
+    assert_eq!(built.subject[0].name, "scanned.toml");
+    let first = &built.subject[1];
+    assert_eq!(first.name, "baseline.json");
+    assert_eq!(first.digest["sha256"], baseline_sha);
+    assert_eq!(first.annotations["path"], baseline_path);
+    let second = &built.subject[2];
+    assert_eq!(second.name, "zap.json");
+    assert_eq!(second.digest["sha256"], report_sha);
+    assert_eq!(second.annotations["path"], report_path);
+
+    // The record lives in another folder, so the files are found through `annotations.path`.
+    let record_dir = dir.path().join("rec");
+    fs::create_dir(&record_dir).unwrap();
+    let record_path = record_dir.join("record.json");
+    let bytes = built.to_json();
+    fs::write(&record_path, &bytes).unwrap();
+    let key_path = keygen(dir.path(), "signer", &["-t", "ed25519"], "");
+    let key = record::signing::SigningKey::load_with(&key_path, |_| Ok(String::new())).unwrap();
+    let signature = key.sign(&bytes).unwrap();
+    let allowed = key.allowed_signers_line(EMAIL);
+
+    let checked = golive_verify_bytes(&record_path, &bytes, &signature, &allowed);
+    assert!(checked.is_valid(), "{checked:?}");
+    for path in [&baseline_path, &report_path] {
+        let line = format!("subject {path} has the recorded sha256");
+        assert!(checked.passed.contains(&line), "{checked:?}");
+    }
+
+    // A report changed after the record names the mismatch.
+    fs::write(&report, "{\"site\": [2]}\n").unwrap();
+    let changed = golive_verify_bytes(&record_path, &bytes, &signature, &allowed);
+    assert!(!changed.is_valid());
+    let problem = format!("subject file digest differs: {report_path} has sha256");
+    assert!(
+        changed
+            .problems
+            .iter()
+            .any(|line| line.starts_with(&problem)),
+        "{changed:?}"
+    );
+}
+
+#[test]
+fn report_path_with_two_digests_kept() {
+    let old = "a".repeat(64);
+    let new = "b".repeat(64);
+    let built = report_record(vec![
+        format!("sha256 {new} scans/zap.json"),
+        format!("sha256 {old} scans/zap.json"),
+        "sha256 not-a-digest scans/other.json".into(),
+    ]);
+    assert_eq!(built.subject.len(), 3);
+    assert_eq!(built.subject[1].digest["sha256"], old);
+    assert_eq!(built.subject[2].digest["sha256"], new);
+    assert_eq!(built.subject[1].annotations["path"], "scans/zap.json");
+    assert_eq!(built.subject[2].annotations["path"], "scans/zap.json");
+}

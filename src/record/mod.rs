@@ -1,8 +1,8 @@
 //! The launch record: a signed, self-describing statement of what a launch session decided.
 //!
 //! [`build`] folds a [`Checklist`], its [`Session`] and the session journal into a
-//! [`LaunchRecord`], an [in-toto Statement v1][statement]. Its subjects are the checklist file
-//! and any attached files. Its predicate contains the decision, every item's state and the
+//! [`LaunchRecord`], an [in-toto Statement v1][statement]. Its subjects are the checklist file,
+//! the scanner report files that `report` checks read, and any attached files. Its predicate contains the decision, every item's state and the
 //! journal's length and head hash. The decision is [`Session::decision`] at the generation
 //! time: items and sign-offs together, with the waivers that count and the drift since sign-off.
 //!
@@ -58,7 +58,8 @@ pub const SIGNATURE_FILE: &str = "record.json.sig";
 pub struct LaunchRecord {
     #[serde(rename = "_type")]
     pub statement_type: String,
-    /// The files the record vouches for: the checklist first, then attachments.
+    /// The files the record vouches for: the checklist first, then the report files read by
+    /// `report` checks sorted by path, then attachments.
     pub subject: Vec<Subject>,
     #[serde(rename = "predicateType")]
     pub predicate_type: String,
@@ -72,7 +73,9 @@ pub struct Subject {
     pub name: String,
     /// Digests by algorithm name; golive writes `sha256` as lowercase hex.
     pub digest: BTreeMap<String, String>,
-    /// Extra facts about the file; golive writes `path`, the absolute path at export time.
+    /// Extra facts about the file. golive writes `path`: the absolute path at export time
+    /// for the checklist and attachments, and the path as the `report` check gave it for
+    /// report files.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
 }
@@ -306,7 +309,14 @@ pub enum RecordError {
 pub fn build(source: &RecordSource<'_>) -> Result<LaunchRecord, RecordError> {
     let checklist = source.checklist;
     let redactor = checklist.redactor.as_ref();
-    let mut subject = vec![checklist_subject(checklist, redactor)];
+    let checklist_file = checklist_subject(checklist, redactor);
+    // A report note that names the checklist's path and digest adds no second subject.
+    let report_files: Vec<Subject> = report_subjects(checklist, source.session, redactor)
+        .into_iter()
+        .filter(|report| !same_file(&checklist_file, report))
+        .collect();
+    let mut subject = vec![checklist_file];
+    subject.extend(report_files);
     for attachment in source.attachments {
         subject.push(attachment_subject(&attachment.path, redactor)?);
     }
@@ -640,6 +650,75 @@ fn subject_for(path: &Path, sha256: String, redactor: &Redactor) -> Subject {
             redactor.redact(&path.display().to_string()),
         )]),
     }
+}
+
+/// The note prefix that a `report` check writes for each file it read, as
+/// `sha256 <hex> <path>`.
+const REPORT_DIGEST_NOTE: &str = "sha256 ";
+
+/// Lists the files that the `report` checks of the session read, one subject per distinct
+/// path and digest, sorted by path and then digest.
+///
+/// The files come from the notes of each `report` item's latest result in this process. A
+/// path read with two different digests, such as a report rewritten between two runs, gives
+/// two subjects, so that verifying the record reports the one that no longer matches.
+fn report_subjects(checklist: &Checklist, session: &Session, redactor: &Redactor) -> Vec<Subject> {
+    // NOTE: a session replayed from the journal (`golive export`) has no results, because
+    // journal events do not carry evidence, so its record lists no report files.
+    let mut files = std::collections::BTreeSet::new();
+    // Only `report` checks are read, so that a note of another kind that happens to start
+    // with `sha256 ` never becomes a subject.
+    let report_items = checklist
+        .phases
+        .iter()
+        .flat_map(|phase| &phase.items)
+        .filter(
+            |item| matches!(&item.body, ItemBody::Check(check) if check.spec.kind() == "report"),
+        );
+    for item in report_items {
+        let Some(result) = session
+            .state(&item.id)
+            .and_then(|state| state.result.as_ref())
+        else {
+            continue;
+        };
+        for note in &result.evidence.notes {
+            if let Some((sha256, path)) = parse_report_digest_note(note) {
+                files.insert((redactor.redact(path), sha256.to_string()));
+            }
+        }
+    }
+    files
+        .into_iter()
+        .map(|(path, sha256)| {
+            let name = Path::new(&path)
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Subject {
+                name: redactor.redact(&name),
+                digest: BTreeMap::from([("sha256".to_string(), sha256)]),
+                annotations: BTreeMap::from([("path".to_string(), path)]),
+            }
+        })
+        .collect()
+}
+
+/// Splits a note `sha256 <hex> <path>` into the lowercase hex digest and the path, or returns
+/// `None` for any other note. The path is the rest of the line, so it may contain spaces.
+fn parse_report_digest_note(note: &str) -> Option<(&str, &str)> {
+    let (sha256, path) = note.strip_prefix(REPORT_DIGEST_NOTE)?.split_once(' ')?;
+    let is_sha256 = sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+    (is_sha256 && !path.is_empty()).then_some((sha256, path))
+}
+
+/// Returns whether two subjects name the same path with the same SHA-256.
+fn same_file(known: &Subject, candidate: &Subject) -> bool {
+    known.annotations.get("path") == candidate.annotations.get("path")
+        && known.digest.get("sha256") == candidate.digest.get("sha256")
 }
 
 fn record_item(item: &Item, session: &Session, redactor: &Redactor) -> RecordItem {
