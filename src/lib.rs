@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod duration;
 pub mod engine;
+pub mod files;
 pub mod journal;
 pub mod logging;
 pub mod record;

@@ -363,74 +363,22 @@ fn parse_read_line(
     Ok(Some(event))
 }
 
-/// Opens a file for reading after checking, with symlinks followed, that it is a regular file.
-/// A FIFO would block the open until a writer comes, and a device such as `/dev/zero` never
-/// ends, so neither is opened for reading.
+/// Opens a journal for reading only when it is a regular file (see [`crate::files`]).
 fn open_regular_for_reading(path: &Path) -> Result<File, JournalError> {
-    let metadata = fs::metadata(path).map_err(|source| io_error("inspect", path, source))?;
-    reject_non_regular(path, &metadata)?;
-    let mut options = OpenOptions::new();
-    options.read(true);
-    // The path may be replaced by a FIFO between the check above and the open. O_NONBLOCK
-    // makes opening a FIFO return at once, and the check below then rejects it. The flag has
-    // no effect on reads of a regular file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options
-        .open(path)
-        .map_err(|source| io_error("open", path, source))?;
-    let opened = file
-        .metadata()
-        .map_err(|source| io_error("inspect", path, source))?;
-    reject_non_regular(path, &opened)?;
-    Ok(file)
-}
-
-fn reject_non_regular(path: &Path, metadata: &fs::Metadata) -> Result<(), JournalError> {
-    let file_type = metadata.file_type();
-    if file_type.is_file() {
-        return Ok(());
-    }
-    let next_step = if file_type.is_dir() {
-        "pass the journal file inside it"
-    } else {
-        "pass the path of a journal file"
-    };
-    Err(JournalError::NotJournal {
-        path: path.display().to_string(),
-        reason: format!(
-            "it is {}, not a regular file; {next_step}",
-            describe_file_type(&file_type)
-        ),
+    crate::files::open_regular_file(path).map_err(|err| match err {
+        crate::files::OpenError::Io { action, source } => io_error(action, path, source),
+        crate::files::OpenError::NotRegular { kind } => {
+            let next_step = if kind == "a directory" {
+                "pass the journal file inside it"
+            } else {
+                "pass the path of a journal file"
+            };
+            JournalError::NotJournal {
+                path: path.display().to_string(),
+                reason: format!("it is {kind}, not a regular file; {next_step}"),
+            }
+        }
     })
-}
-
-/// Returns the type of a file that is not a regular file, with its article, such as `a FIFO`.
-fn describe_file_type(file_type: &fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return "a FIFO";
-        }
-        if file_type.is_socket() {
-            return "a socket";
-        }
-        if file_type.is_block_device() {
-            return "a block device";
-        }
-        if file_type.is_char_device() {
-            return "a character device";
-        }
-    }
-    if file_type.is_dir() {
-        "a directory"
-    } else {
-        "a special file"
-    }
 }
 
 /// A locked and verified journal file whose torn last line, if any, is not yet removed.

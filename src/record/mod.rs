@@ -552,66 +552,14 @@ pub enum FileDigestError {
 pub fn sha256_file(path: &Path) -> Result<String, FileDigestError> {
     use std::io::BufReader;
 
-    let metadata = std::fs::metadata(path).map_err(FileDigestError::Io)?;
-    require_regular_file(&metadata)?;
-    let file = open_without_blocking(path).map_err(FileDigestError::Io)?;
-    // The path may have been replaced between the check and the open, so the opened file is
-    // checked again.
-    require_regular_file(&file.metadata().map_err(FileDigestError::Io)?)?;
+    let file = crate::files::open_regular_file(path).map_err(|err| match err {
+        crate::files::OpenError::Io { source, .. } => FileDigestError::Io(source),
+        crate::files::OpenError::NotRegular { kind } => FileDigestError::NotRegularFile { kind },
+    })?;
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut hasher = Sha256::new();
     std::io::copy(&mut reader, &mut hasher).map_err(FileDigestError::Io)?;
     Ok(hex::encode(hasher.finalize()))
-}
-
-fn require_regular_file(metadata: &std::fs::Metadata) -> Result<(), FileDigestError> {
-    if metadata.is_file() {
-        Ok(())
-    } else {
-        Err(FileDigestError::NotRegularFile {
-            kind: file_kind(&metadata.file_type()),
-        })
-    }
-}
-
-/// Opens a file for reading. On Unix the open uses `O_NONBLOCK`, so that a FIFO put in place
-/// after the metadata check does not block the open; reads of a regular file ignore the flag.
-fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    options.open(path)
-}
-
-/// Names a file type with an article, for messages such as "X is a FIFO".
-fn file_kind(file_type: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return "a FIFO";
-        }
-        if file_type.is_char_device() {
-            return "a character device";
-        }
-        if file_type.is_block_device() {
-            return "a block device";
-        }
-        if file_type.is_socket() {
-            return "a socket";
-        }
-    }
-    if file_type.is_dir() {
-        "a folder"
-    } else if file_type.is_file() {
-        "a regular file"
-    } else {
-        "a special file"
-    }
 }
 
 fn checklist_subject(checklist: &Checklist, redactor: &Redactor) -> Subject {

@@ -4,11 +4,12 @@
 //! device such as `/dev/zero` never ends, so either would keep the check's blocking thread
 //! (and so golive) from ever finishing. Such paths are rejected before any read.
 
-use std::fs::{self, File, FileType, OpenOptions};
+use std::fs::{self, File};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use super::model::{ReportError, io_error};
+use crate::files::OpenError;
 
 /// Maximum directory entries looked at for report file names to suggest, so that a huge
 /// directory does not slow down the error.
@@ -24,65 +25,22 @@ const MAX_SUGGESTIONS: usize = 3;
 /// [`ReportError::NotRegularFile`] for a FIFO, socket, device or directory, and
 /// [`ReportError::Io`] when the path cannot be inspected or opened.
 pub(crate) fn open_regular_file(path: &Path, cancel: &AtomicBool) -> Result<File, ReportError> {
-    let metadata = fs::metadata(path).map_err(|err| io_error(path, err, cancel))?;
-    reject_non_regular(path, metadata.file_type())?;
-
-    let mut options = OpenOptions::new();
-    options.read(true);
-    // The path may be replaced by a FIFO between the check above and the open. O_NONBLOCK
-    // makes opening a FIFO return at once, and the check below then rejects it. The flag has
-    // no effect on reads of a regular file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options
-        .open(path)
-        .map_err(|err| io_error(path, err, cancel))?;
-    let opened = file.metadata().map_err(|err| io_error(path, err, cancel))?;
-    reject_non_regular(path, opened.file_type())?;
-    Ok(file)
+    crate::files::open_regular_file(path).map_err(|err| match err {
+        OpenError::Io { source, .. } => io_error(path, source, cancel),
+        OpenError::NotRegular { kind } => not_regular(path, kind),
+    })
 }
 
-fn reject_non_regular(path: &Path, file_type: FileType) -> Result<(), ReportError> {
-    if file_type.is_file() {
-        return Ok(());
-    }
-    let hint = if file_type.is_dir() {
+fn not_regular(path: &Path, kind: &'static str) -> ReportError {
+    let hint = if kind == "a directory" {
         directory_hint(path)
     } else {
         "give the path of the scanner's report file".to_string()
     };
-    Err(ReportError::NotRegularFile {
+    ReportError::NotRegularFile {
         path: path.to_path_buf(),
-        kind: describe_file_type(file_type),
+        kind,
         hint,
-    })
-}
-
-/// Returns the file type with its article, such as `a FIFO`.
-fn describe_file_type(file_type: FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return "a FIFO";
-        }
-        if file_type.is_socket() {
-            return "a socket";
-        }
-        if file_type.is_block_device() {
-            return "a block device";
-        }
-        if file_type.is_char_device() {
-            return "a character device";
-        }
-    }
-    if file_type.is_dir() {
-        "a directory"
-    } else {
-        "a special file"
     }
 }
 
