@@ -6,7 +6,7 @@ use std::fs::{File, FileType, OpenOptions};
 use std::io;
 use std::path::Path;
 
-/// Why a path could not be opened as a regular file.
+/// A failure to open a path as a regular file.
 #[derive(Debug)]
 pub enum OpenError {
     /// The path could not be inspected (`action` is `inspect`) or opened (`open`).
