@@ -193,7 +193,7 @@ impl Settings {
         paths
     }
 
-    /// The actor string for manual events: `name <email>`, or whichever part is set.
+    /// Returns the actor string for manual events: `name <email>`, or whichever part is set.
     pub fn actor(&self) -> Option<String> {
         let name = self.identity.name.trim();
         let email = self.identity.email.trim();
@@ -205,7 +205,7 @@ impl Settings {
         }
     }
 
-    /// The journal folder, defaulting to the XDG data folder.
+    /// Returns the journal folder, defaulting to the XDG data folder.
     pub fn journal_dir(&self) -> PathBuf {
         let configured = self.paths.journal_dir.clone();
         // An empty path in config.toml means "not set", not the current folder.
@@ -219,7 +219,7 @@ impl Settings {
             })
     }
 
-    /// The log file, defaulting to the XDG state folder.
+    /// Returns the log file, defaulting to the XDG state folder.
     pub fn log_file(&self) -> PathBuf {
         let configured = self.paths.log_file.clone();
         configured

@@ -22,7 +22,7 @@ struct Cli {
     command: Command,
 }
 
-/// Subcommand names, so that `golive FILE ...` can be told apart from `golive lint ...`.
+/// Subcommand names, so that `golive FILE ...` can be distinguished from `golive lint ...`.
 const SUBCOMMANDS: &[&str] = &[
     "open", "lint", "check", "demo", "export", "verify", "journal", "help",
 ];
@@ -104,7 +104,7 @@ struct OpenArgs {
     #[arg(long)]
     theme: Option<String>,
 
-    /// Who is at the keyboard, as `Name <email>`; overrides config.toml's identity.
+    /// The person at the keyboard, as `Name <email>`, overriding config.toml's identity.
     #[arg(long = "as", value_name = "NAME <EMAIL>")]
     actor: Option<String>,
 }
@@ -156,7 +156,7 @@ struct DemoArgs {
     #[arg(long)]
     new_session: bool,
 
-    /// Who is at the keyboard, as `Name <email>`; overrides config.toml's identity.
+    /// The person at the keyboard, as `Name <email>`, overriding config.toml's identity.
     #[arg(long = "as", value_name = "NAME <EMAIL>")]
     actor: Option<String>,
 

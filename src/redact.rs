@@ -187,7 +187,8 @@ pub fn secret_forms(secret: &str) -> Vec<String> {
 }
 
 fn json_escaped(secret: &str) -> String {
-    // Serialising a string cannot fail, and the fallback only drops this one form.
+    // serde_json fails only for maps with non-string keys, never for a string, and the
+    // fallback would only drop this one form.
     let quoted = serde_json::to_string(secret).unwrap_or_default();
     strip_quotes(&quoted).to_string()
 }
@@ -272,7 +273,7 @@ fn percent_encode_all(secret: &str, lower_case: bool) -> String {
     out
 }
 
-/// Whether a header carries credentials by its name alone.
+/// Returns whether a header carries credentials by its name alone.
 pub fn is_sensitive_header(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     SENSITIVE_HEADERS.contains(&lower.as_str())

@@ -22,7 +22,7 @@ use crate::journal::{Event, EventKind};
 /// Number of past results kept per item for the latency sparkline.
 pub const HISTORY_LEN: usize = 60;
 
-/// What an item looks like right now.
+/// The current state of an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -32,7 +32,7 @@ pub enum Status {
     Running,
     /// A check met every expectation.
     Pass,
-    /// A check's system answered wrongly.
+    /// A check's system responded and missed an expectation.
     Fail,
     /// A check could not be evaluated.
     Error,
@@ -47,7 +47,7 @@ pub enum Status {
 }
 
 impl Status {
-    /// The word shown beside the symbol, so that status never depends on colour alone.
+    /// Returns the word shown beside the symbol, so that status never depends on colour alone.
     pub fn word(self) -> &'static str {
         match self {
             Status::Pending => "pending",
@@ -62,7 +62,7 @@ impl Status {
         }
     }
 
-    /// A one-character symbol that differs for every status.
+    /// Returns a one-character symbol that differs for every status.
     pub fn symbol(self) -> &'static str {
         match self {
             Status::Pending => "·",
@@ -191,7 +191,7 @@ pub struct Verdict {
     pub blockers: Vec<Blocker>,
 }
 
-/// Why a manual action was rejected.
+/// The reason a manual action was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ActionError {
     #[error("no item with id `{0}`")]
@@ -378,7 +378,7 @@ impl Session {
     }
 
     /// Applies a check result. Returns the journal event to append when the outcome differs
-    /// from the last recorded one, so that the journal holds changes and not every repeat.
+    /// from the last recorded one, so that the journal contains changes and not every repeat.
     pub fn apply_result(&mut self, result: CheckResult) -> Option<EventKind> {
         self.settled.replace(None);
         let state = self.states.get_mut(&result.item_id)?;
@@ -415,7 +415,7 @@ impl Session {
         self.states.get(item_id)
     }
 
-    /// The status of an item, derived from marks, results and dependencies. A check in flight
+    /// Returns the status of an item, derived from marks, results and dependencies. A check in flight
     /// is [`Status::Running`].
     pub fn status(&self, item_id: &str) -> Status {
         match self.states.get(item_id) {
@@ -424,7 +424,7 @@ impl Session {
         }
     }
 
-    /// The status of an item ignoring a run in flight, so that a passing live check stays
+    /// Returns the status of an item ignoring a run in flight, so that a passing live check stays
     /// satisfied while it re-runs. Dependencies, counts of satisfied items and the verdict use it.
     pub fn settled_status(&self, item_id: &str) -> Status {
         let Some(&(phase_index, item_index)) = self.index.get(item_id) else {
@@ -491,7 +491,7 @@ impl Session {
         let Some(state) = self.states.get(&item.id) else {
             return Status::Pending;
         };
-        // A mark or a recorded outcome decides the status whatever the dependencies say, so they
+        // A mark or a recorded outcome decides the status whatever the state of the dependencies, so they
         // are only walked for items that have neither.
         let decided = match (&state.mark, &state.recorded) {
             (Some(mark), _) if item.is_manual() => Some(if mark.done {

@@ -84,7 +84,7 @@ pub struct Item {
     pub body: ItemBody,
 }
 
-/// What an item is: a step a person does, or a check golive runs.
+/// The body of an item: a step a person does, or a check golive runs.
 #[derive(Debug, Clone)]
 pub enum ItemBody {
     Manual(ManualSteps),
@@ -127,7 +127,7 @@ pub struct CheckDef {
     pub unavailable: Vec<String>,
 }
 
-/// How bad it is when an item is not satisfied.
+/// The impact of an item that is not satisfied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

@@ -174,7 +174,7 @@ pub fn deserialize_settings<T: serde::de::DeserializeOwned>(
 }
 
 impl CheckSpec {
-    /// The kind's name as written in the checklist.
+    /// Returns the kind's name as written in the checklist.
     pub fn kind(&self) -> &'static str {
         match self {
             CheckSpec::Http(_) => "http",
@@ -226,7 +226,7 @@ impl CheckSpec {
         }
     }
 
-    /// The settings as label/value lines for the detail pane, secrets masked.
+    /// Returns the settings as label/value lines for the detail pane, secrets masked.
     pub fn describe(&self, redactor: &Redactor) -> Vec<(String, String)> {
         match self {
             CheckSpec::Http(check) => check.describe(redactor),
@@ -247,7 +247,7 @@ impl CheckSpec {
     }
 }
 
-/// What a probe can use: shared clients and the secret masker.
+/// The context of a probe: shared clients and the secret masker.
 #[derive(Clone)]
 pub struct ProbeContext {
     pub redactor: Arc<Redactor>,
@@ -261,9 +261,9 @@ pub struct ProbeContext {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
-    /// The system answered and met every expectation.
+    /// The system responded and met every expectation.
     Pass,
-    /// The system answered and missed an expectation.
+    /// The system responded and missed an expectation.
     Fail,
     /// The check could not be evaluated: DNS, refused connection, timeout, bad settings.
     Error,
@@ -282,7 +282,7 @@ impl Outcome {
     }
 }
 
-/// What a probe returns: the outcome, a one-line summary and the evidence.
+/// The result of a probe: the outcome, a one-line summary and the evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Probe {
     pub outcome: Outcome,
@@ -346,7 +346,7 @@ pub struct EvidenceCell {
 /// One expectation and how the observed value compared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assertion {
-    /// What was checked, such as `status` or `json $.status`.
+    /// The checked subject, such as `status` or `json $.status`.
     pub subject: String,
     pub expected: String,
     pub actual: String,

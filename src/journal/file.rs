@@ -462,7 +462,7 @@ impl FileJournal {
         Ok(())
     }
 
-    /// Appends an event, synced to disk or only written, as the caller asks.
+    /// Appends an event, synced to disk or only written, as the caller requests.
     fn append_event(
         &mut self,
         actor: &str,

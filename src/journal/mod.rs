@@ -15,7 +15,7 @@
 //!    `type` (the snake_case event name), followed by the event's fields in the order
 //!    [`EventKind`] declares them.
 //!
-//! The canonical JSON is what `serde_json` writes without a pretty printer: no whitespace
+//! The canonical JSON is the compact output of `serde_json`. It has no whitespace
 //! outside strings, `seq` as a plain integer, `at` as the RFC 3339 UTC string `jiff` writes
 //! (such as `2026-02-16T06:00:00.5Z`), and strings escaped as `serde_json` escapes them (`"`,
 //! `\` and control characters escaped, everything else as raw UTF-8). For example, the event
@@ -55,7 +55,7 @@ pub struct Event {
     /// Position in the journal, starting at 1.
     pub seq: u64,
     pub at: jiff::Timestamp,
-    /// Who caused the event: a person's name and email, or `golive` for check outcomes.
+    /// The person or program that caused the event: a person's name and email, or `golive` for check outcomes.
     pub actor: String,
     #[serde(flatten)]
     pub kind: EventKind,
@@ -352,7 +352,7 @@ impl Event {
 
 /// An append-only, hash-chained event log.
 pub trait Journal: Send {
-    /// Every event in order, as loaded and appended so far.
+    /// Returns every event in order, as loaded and appended so far.
     fn events(&self) -> &[Event];
 
     /// Appends an event and returns it once it is durable: for a file, written, flushed and
@@ -366,7 +366,7 @@ pub trait Journal: Send {
         self.append(actor, kind)
     }
 
-    /// Where the journal lives, for messages.
+    /// Returns the location of the journal, for messages.
     fn location(&self) -> String;
 
     /// Warnings from loading, such as a torn last line that was dropped.

@@ -6,8 +6,8 @@
 //! journal's length and head hash. The decision is [`Session::decision`] at the generation
 //! time: items and sign-offs together, with the waivers that count and the drift since sign-off.
 //!
-//! The JSON bytes ([`LaunchRecord::to_json`]) depend only on the state they describe: every
-//! object is a struct with a fixed field order or a sorted map, the output is pretty-printed
+//! The JSON bytes ([`LaunchRecord::to_json`]) depend only on the state they describe. Every
+//! object is a struct with a fixed field order or a sorted map. The output is pretty-printed
 //! with 2 spaces and ends in a newline, and timestamps are RFC 3339 UTC strings. Every text
 //! field is masked with the checklist's [`Redactor`] before it enters the record, so no secret
 //! value reaches the record or its Markdown rendering ([`markdown::render`]).
@@ -293,7 +293,7 @@ pub enum RecordError {
     #[error("attachment {path} is {kind}, not a regular file; attach a regular file")]
     AttachmentNotRegularFile {
         path: String,
-        /// What the path names instead, such as `a FIFO`.
+        /// The kind of file the path names instead, such as `a FIFO`.
         kind: &'static str,
     },
     #[error("invalid launch record: {0}")]
@@ -535,7 +535,7 @@ pub enum FileDigestError {
     /// The path names something else than a regular file, such as a FIFO or a device.
     #[error("not a regular file but {kind}")]
     NotRegularFile {
-        /// What the path names, such as `a FIFO` or `a character device`.
+        /// The kind of file the path names, such as `a FIFO` or `a character device`.
         kind: &'static str,
     },
     #[error("{0}")]

@@ -231,7 +231,7 @@ fn one_line(report: &Report, text: &str) -> String {
 }
 
 /// Evidence lines of an item, with how many of them are missed expectations and how many are
-/// notes, so that a cut list can say what it left out.
+/// notes, so that a cut list can name what it left out.
 struct Details {
     lines: Vec<String>,
     assertions: usize,

@@ -44,7 +44,7 @@ pub struct Cockpit {
     pub startup_warnings: Vec<String>,
 }
 
-/// How the cockpit ended.
+/// The reason the cockpit ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitReason {
     /// The person quit with `q` or Ctrl-C, or the terminal's input ended.
@@ -54,7 +54,7 @@ pub enum ExitReason {
 }
 
 impl ExitReason {
-    /// The process exit code: 0 after a quit, 128 plus the signal number after a signal, as
+    /// Returns the process exit code: 0 after a quit, 128 plus the signal number after a signal, as
     /// shells report it.
     pub fn exit_code(self) -> u8 {
         match self {

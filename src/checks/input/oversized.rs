@@ -602,7 +602,7 @@ fn parse_head(buffer: &[u8]) -> Result<Option<(usize, ResponseHead)>, HeadError>
     Ok(Some((length, head)))
 }
 
-/// The framing of a response body, which tells where the body ends.
+/// The framing of a response body, which determines where the body ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Framing {
     /// No body, such as for 204 and 304.
