@@ -1,7 +1,6 @@
 //! The check engine against a hostile server on 127.0.0.1.
 
-#[path = "support/hostile.rs"]
-mod hostile;
+use crate::support::hostile;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -1,8 +1,7 @@
 //! The `tls` check kind against `openssl s_server` and nginx on 127.0.0.1, with certificates
 //! made by the test, compared with `openssl s_client` where both can judge.
 
-#[path = "support/tls_servers.rs"]
-mod tls_servers;
+use crate::support::tls_servers;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -2,10 +2,8 @@
 //! started from a temporary prefix, the demo target's hardening routes, and a hostile server
 //! that never responds.
 
-#[path = "support/hostile.rs"]
-mod hostile;
-#[path = "support/nginx.rs"]
-mod nginx;
+use crate::support::hostile;
+use crate::support::nginx;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,10 +4,8 @@
 //! Every test calls `aws_test_env` first, so the SDK only ever uses fake credentials and never
 //! queries the instance metadata service.
 
-#[path = "support/cbor_bridge.rs"]
-mod cbor_bridge;
-#[path = "support/moto.rs"]
-mod moto;
+use crate::support::cbor_bridge;
+use crate::support::moto;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

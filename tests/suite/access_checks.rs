@@ -13,8 +13,7 @@ use golive::demo::access::{ACME_TOKEN, GLOBEX_TOKEN, JWT_SIGNING_KEY, role_token
 use golive::demo::{DEMO_API_KEY, DemoServer};
 use golive::redact::Redactor;
 
-#[path = "support/nginx.rs"]
-mod nginx;
+use crate::support::nginx;
 
 /// Returns every credential the tests use, which the context registers as secrets.
 fn secrets() -> Vec<String> {

@@ -887,7 +887,7 @@ fn killed_writer_keeps_acknowledged_events() {
     let path = journal_with_notes(dir.path(), 0);
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
-            "crash_child_appends_ticks",
+            "journal::crash_child_appends_ticks",
             "--exact",
             "--ignored",
             "--nocapture",

@@ -1,7 +1,6 @@
 //! The `http` check kind against a hostile server on 127.0.0.1.
 
-#[path = "support/hostile.rs"]
-mod hostile;
+use crate::support::hostile;
 
 use std::sync::Arc;
 use std::time::Duration;

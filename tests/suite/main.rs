@@ -1,0 +1,23 @@
+//! golive's integration tests. They live in one test binary, so that the suite links once.
+
+mod support;
+
+mod access_checks;
+mod authbridge_checklist;
+mod aws;
+mod cli;
+mod cockpit_tmux;
+mod demo_target;
+mod engine;
+mod headers_cors_rate_limit;
+mod http_check;
+mod journal;
+mod loader;
+mod record;
+mod report;
+mod report_check;
+mod secrets;
+mod session;
+mod tls;
+mod tui;
+mod waivers;
