@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod hardening;
+pub mod moto_bridge;
 mod routes;
 
 use std::io;

@@ -4,7 +4,6 @@
 //! Every test calls `aws_test_env` first, so the SDK only ever uses fake credentials and never
 //! queries the instance metadata service.
 
-use crate::support::cbor_bridge;
 use crate::support::moto;
 
 use std::path::Path;
@@ -21,8 +20,8 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, RecordState, Resource, Severity, SeverityLabel, Workflow, WorkflowStatus,
 };
-use cbor_bridge::CborBridge;
 use golive::checks::{CheckSpec, Outcome, Probe, ProbeContext, parse_spec};
+use golive::demo::moto_bridge::MotoBridge;
 use golive::redact::Redactor;
 use moto::{MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
 
@@ -638,7 +637,7 @@ async fn put_alarm(client: &aws_sdk_cloudwatch::Client, name: &str, actions_enab
 
 /// Creates `api-5xx` and `api-latency` in OK, `payments-errors` in ALARM and `batch-errors`
 /// with actions disabled, all through the bridge.
-async fn alarms_fixture(bridge: &CborBridge) {
+async fn alarms_fixture(bridge: &MotoBridge) {
     let config = moto_sdk_config(&bridge.endpoint()).await;
     let client = aws_sdk_cloudwatch::Client::new(&config);
     put_alarm(&client, "api-5xx", true).await;
@@ -663,7 +662,7 @@ fn alarms_settings(endpoint: &str, selection: &str, expect: &str) -> String {
 async fn alarms_by_name_pass_and_fail() {
     aws_test_env();
     let moto = MotoServer::start();
-    let bridge = CborBridge::start(&moto.endpoint()).await;
+    let bridge = MotoBridge::start(&moto.endpoint()).await.unwrap();
     alarms_fixture(&bridge).await;
     let expect = format!("{{ actions_enabled = true, action_contains = \"{ONCALL_TOPIC}\" }}");
 
@@ -708,7 +707,7 @@ async fn alarms_by_name_pass_and_fail() {
 async fn alarms_by_prefix_exact_state() {
     aws_test_env();
     let moto = MotoServer::start();
-    let bridge = CborBridge::start(&moto.endpoint()).await;
+    let bridge = MotoBridge::start(&moto.endpoint()).await.unwrap();
     alarms_fixture(&bridge).await;
 
     let settings = alarms_settings(

@@ -1,7 +1,6 @@
 //! Real servers on 127.0.0.1 that the tests start and stop: a hostile HTTP server, nginx,
-//! `openssl s_server`, moto and the CBOR bridge in front of moto.
+//! `openssl s_server`, and moto.
 
-pub mod cbor_bridge;
 pub mod hostile;
 pub mod moto;
 pub mod nginx;

@@ -1,13 +1,16 @@
-//! A test-only HTTP proxy on 127.0.0.1 that lets the AWS SDK's CloudWatch client talk to moto.
+//! An HTTP proxy on 127.0.0.1 that lets the AWS SDK's CloudWatch client talk to moto, a local
+//! emulator of AWS APIs. `golive demo --aws` and the tests put it in front of a moto server.
 //!
 //! The CloudWatch client of the AWS SDK for Rust (aws-sdk-cloudwatch 1.140) speaks the Smithy
 //! RPC v2 CBOR protocol: `POST /service/GraniteServiceVersion20100801/operation/<Op>` with a
 //! CBOR body. moto 5.2 serves CloudWatch over the Query and JSON 1.0 protocols only. The bridge
 //! translates those CBOR requests to JSON 1.0 (`POST /` with `X-Amz-Target`) and the JSON
 //! responses back to CBOR. Every other request is forwarded to moto unchanged.
+//!
+//! The bridge only changes the protocol, never the data: what the checks read is what moto
+//! stores.
 
-#![allow(dead_code)]
-
+use std::io;
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -27,8 +30,8 @@ const JSON_TARGET_PREFIX: &str = "GraniteServiceVersion20100801.";
 /// CBOR tag of an epoch-seconds timestamp (RFC 8949, section 3.4.2).
 const EPOCH_TAG: u64 = 1;
 
-/// A running bridge in front of one moto server.
-pub struct CborBridge {
+/// A running bridge in front of one moto server; dropping it stops the bridge.
+pub struct MotoBridge {
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -39,21 +42,20 @@ struct Upstream {
     client: reqwest::Client,
 }
 
-impl CborBridge {
+impl MotoBridge {
     /// Starts the bridge on a free port of 127.0.0.1, forwarding to `upstream` (moto's URL).
-    pub async fn start(upstream: &str) -> CborBridge {
+    pub async fn start(upstream: &str) -> io::Result<MotoBridge> {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(io::Error::other)?;
         let state = Upstream {
             base: upstream.trim_end_matches('/').to_string(),
-            client: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .expect("HTTP client"),
+            client,
         };
         let app = Router::new().fallback(forward).with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -62,10 +64,10 @@ impl CborBridge {
                 })
                 .await;
         });
-        CborBridge {
+        Ok(MotoBridge {
             addr,
             shutdown: Some(shutdown),
-        }
+        })
     }
 
     /// Returns the endpoint URL to give the SDK, such as `http://127.0.0.1:40123`.
@@ -74,7 +76,7 @@ impl CborBridge {
     }
 }
 
-impl Drop for CborBridge {
+impl Drop for MotoBridge {
     fn drop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
@@ -96,6 +98,11 @@ async fn forward(
         }
         _ => pass_through(&upstream, method, &uri, &headers, body).await,
     }
+    .unwrap_or_else(|message| {
+        let mut response = Response::new(Body::from(message));
+        *response.status_mut() = StatusCode::BAD_GATEWAY;
+        response
+    })
 }
 
 async fn pass_through(
@@ -104,7 +111,7 @@ async fn pass_through(
     uri: &Uri,
     headers: &HeaderMap,
     body: Bytes,
-) -> Response {
+) -> Result<Response, String> {
     let path = uri.path_and_query().map_or("/", |path| path.as_str());
     let mut request = upstream
         .client
@@ -115,10 +122,10 @@ async fn pass_through(
             request = request.header(name, value);
         }
     }
-    let response = request.send().await.expect("moto answers");
+    let response = request.send().await.map_err(unreachable_upstream)?;
     let status = response.status();
     let response_headers = response.headers().clone();
-    let bytes = response.bytes().await.expect("moto response body");
+    let bytes = response.bytes().await.map_err(unreachable_upstream)?;
     let mut builder = Response::builder().status(status);
     for (name, value) in &response_headers {
         if !matches!(
@@ -128,7 +135,9 @@ async fn pass_through(
             builder = builder.header(name, value);
         }
     }
-    builder.body(Body::from(bytes)).expect("response")
+    builder
+        .body(Body::from(bytes))
+        .map_err(|err| err.to_string())
 }
 
 async fn translate_cbor(
@@ -136,29 +145,31 @@ async fn translate_cbor(
     operation: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> Response {
+) -> Result<Response, String> {
     let input = if body.is_empty() {
         Json::Object(serde_json::Map::new())
     } else {
-        let value: Cbor = ciborium::from_reader(body).expect("request body is CBOR");
+        let value: Cbor = ciborium::from_reader(body)
+            .map_err(|err| format!("the request body is not CBOR: {err}"))?;
         cbor_to_json(value)
     };
+    let input = serde_json::to_vec(&input).map_err(|err| err.to_string())?;
     let mut request = upstream
         .client
         .post(format!("{}/", upstream.base))
         .header("X-Amz-Target", format!("{JSON_TARGET_PREFIX}{operation}"))
         .header("Content-Type", "application/x-amz-json-1.0")
-        .body(serde_json::to_vec(&input).expect("JSON body"));
+        .body(input);
     // moto picks the service from the credential scope of the signature.
     for name in ["authorization", "x-amz-date", "x-amz-security-token"] {
         if let Some(value) = headers.get(name) {
             request = request.header(name, value);
         }
     }
-    let response = request.send().await.expect("moto answers");
+    let response = request.send().await.map_err(unreachable_upstream)?;
     let status = response.status();
     let request_id = response.headers().get("x-amzn-requestid").cloned();
-    let bytes = response.bytes().await.expect("moto response body");
+    let bytes = response.bytes().await.map_err(unreachable_upstream)?;
     let output = if bytes.is_empty() {
         Json::Object(serde_json::Map::new())
     } else {
@@ -171,16 +182,24 @@ async fn translate_cbor(
         }
     };
     let mut encoded = Vec::new();
-    ciborium::into_writer(&json_to_cbor(output, ""), &mut encoded).expect("CBOR encoding");
+    ciborium::into_writer(&json_to_cbor(output, ""), &mut encoded)
+        .map_err(|err| err.to_string())?;
 
     let mut builder = Response::builder()
-        .status(StatusCode::from_u16(status.as_u16()).expect("status"))
+        .status(status)
         .header("Content-Type", "application/cbor")
         .header("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
     if let Some(request_id) = request_id {
         builder = builder.header("x-amzn-requestid", request_id);
     }
-    builder.body(Body::from(encoded)).expect("response")
+    builder
+        .body(Body::from(encoded))
+        .map_err(|err| err.to_string())
+}
+
+/// Returns the message of a failed request to moto.
+fn unreachable_upstream(err: reqwest::Error) -> String {
+    format!("moto did not answer: {err}")
 }
 
 /// Converts a CBOR request value to JSON: timestamps to epoch seconds, blobs to base64.
