@@ -159,6 +159,7 @@ fn loopback_overrides() -> BTreeMap<String, String> {
         ("base_url".to_string(), LOOPBACK.to_string()),
         ("http_base_url".to_string(), LOOPBACK.to_string()),
         ("api_host".to_string(), LOOPBACK_HOST.to_string()),
+        ("aws_endpoint_url".to_string(), LOOPBACK.to_string()),
     ])
 }
 
@@ -218,7 +219,13 @@ fn connect_targets(checklist: &Checklist) -> Vec<(String, String, String)> {
             CheckSpec::Report(_) => {}
             // A kind this function does not know yet counts as reaching an unknown host, so the
             // loopback test fails until its connect target is listed here.
-            other => add(other.kind(), "unlisted-kind.invalid".into()),
+            other => match other.aws_target() {
+                Some(target) => match &target.endpoint_url {
+                    Some(endpoint) => add("endpoint_url", url_host(&endpoint.parse().unwrap())),
+                    None => add("region", format!("{}.amazonaws.com", target.region)),
+                },
+                None => add(other.kind(), "unlisted-kind.invalid".into()),
+            },
         }
     }
     targets
