@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::checklist::{Checklist, Item, LaunchPolicy};
-use crate::checks::{CheckResult, Outcome};
+use crate::checks::{CheckResult, FileDigest, Outcome};
 use crate::journal::{Event, EventKind};
 
 /// Number of past results kept per item for the latency sparkline.
@@ -131,6 +131,8 @@ pub struct RecordedOutcome {
     pub outcome: Outcome,
     pub summary: String,
     pub at: jiff::Timestamp,
+    /// Files the check read, such as scanner reports.
+    pub files: Vec<FileDigest>,
 }
 
 /// Everything known about one item in this session.
@@ -344,12 +346,14 @@ impl Session {
                 item,
                 outcome,
                 summary,
+                files,
             } => {
                 if let Some(state) = self.states.get_mut(item) {
                     state.recorded = Some(RecordedOutcome {
                         outcome: *outcome,
                         summary: summary.clone(),
                         at: event.at,
+                        files: files.clone(),
                     });
                 }
             }
@@ -391,21 +395,22 @@ impl Session {
         while state.history.len() > HISTORY_LEN {
             state.history.pop_front();
         }
-        // Only an outcome change is journaled: a failing check's summary carries the observed
-        // value, which differs on nearly every run.
-        let changed = state
-            .recorded
-            .as_ref()
-            .is_none_or(|recorded| recorded.outcome != result.outcome);
+        // Only a change of outcome or of the files read is journaled: a failing check's
+        // summary carries the observed value, which differs on nearly every run.
+        let changed = state.recorded.as_ref().is_none_or(|recorded| {
+            recorded.outcome != result.outcome || recorded.files != result.evidence.files
+        });
         let event = changed.then(|| EventKind::CheckOutcome {
             item: result.item_id.clone(),
             outcome: result.outcome,
             summary: result.summary.clone(),
+            files: result.evidence.files.clone(),
         });
         state.recorded = Some(RecordedOutcome {
             outcome: result.outcome,
             summary: result.summary.clone(),
             at: result.started_at,
+            files: result.evidence.files.clone(),
         });
         state.result = Some(result);
         event

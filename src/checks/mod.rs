@@ -317,6 +317,19 @@ pub struct Evidence {
     /// Free-form notes, such as "redirected 2 times" or the reason for an error.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Files the check read and judged, such as scanner reports, with their digests, so that
+    /// the launch record can name the exact bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileDigest>,
+}
+
+/// A file a check read, by path and SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct FileDigest {
+    /// The path as the check resolved it, masked.
+    pub path: String,
+    /// Lowercase hex SHA-256 of the whole file.
+    pub sha256: String,
 }
 
 /// A titled grid of evidence: one row per label, one cell per column.

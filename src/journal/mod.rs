@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::checklist::Risk;
-use crate::checks::Outcome;
+use crate::checks::{FileDigest, Outcome};
 use crate::session::{Counts, Status};
 
 /// Hash that the first event of a journal chains to.
@@ -84,11 +84,15 @@ pub enum EventKind {
     MarkedFailed { item: String },
     /// A person added a note to an item.
     Note { item: String, text: String },
-    /// A check's outcome differs from its previous one.
+    /// A check's outcome, or the set of files it judged, differs from its previous one.
     CheckOutcome {
         item: String,
         outcome: Outcome,
         summary: String,
+        /// Files the check read, such as scanner reports, so that a record built from the
+        /// journal alone still names them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<FileDigest>,
     },
     /// A person sent a manual item's request. The outcome is evidence for the person, who
     /// still marks the item done or failed.

@@ -600,22 +600,16 @@ fn subject_for(path: &Path, sha256: String, redactor: &Redactor) -> Subject {
     }
 }
 
-/// The note prefix that a `report` check writes for each file it read, as
-/// `sha256 <hex> <path>`.
-const REPORT_DIGEST_NOTE: &str = "sha256 ";
-
 /// Lists the files that the `report` checks of the session read, one subject per distinct
 /// path and digest, sorted by path and then digest.
 ///
-/// The files come from the notes of each `report` item's latest result in this process. A
-/// path read with two different digests, such as a report rewritten between two runs, gives
-/// two subjects, so that verifying the record reports the one that no longer matches.
+/// The files come from each `report` item's latest result in this process, or else from the
+/// latest outcome its journal recorded, so that a record built from the journal alone
+/// (`golive export`) names them too. A path read with two different digests, such as a report
+/// rewritten between two runs, gives two subjects, so that verifying the record reports the
+/// one that no longer matches.
 fn report_subjects(checklist: &Checklist, session: &Session, redactor: &Redactor) -> Vec<Subject> {
-    // NOTE: a session replayed from the journal (`golive export`) has no results, because
-    // journal events do not carry evidence, so its record lists no report files.
     let mut files = std::collections::BTreeSet::new();
-    // Only `report` checks are read, so that a note of another kind that happens to start
-    // with `sha256 ` never becomes a subject.
     let report_items = checklist
         .phases
         .iter()
@@ -624,16 +618,16 @@ fn report_subjects(checklist: &Checklist, session: &Session, redactor: &Redactor
             |item| matches!(&item.body, ItemBody::Check(check) if check.spec.kind() == "report"),
         );
     for item in report_items {
-        let Some(result) = session
-            .state(&item.id)
-            .and_then(|state| state.result.as_ref())
-        else {
+        let Some(state) = session.state(&item.id) else {
             continue;
         };
-        for note in &result.evidence.notes {
-            if let Some((sha256, path)) = parse_report_digest_note(note) {
-                files.insert((redactor.redact(path), sha256.to_string()));
-            }
+        let read = match (&state.result, &state.recorded) {
+            (Some(result), _) => &result.evidence.files,
+            (None, Some(recorded)) => &recorded.files,
+            (None, None) => continue,
+        };
+        for file in read {
+            files.insert((redactor.redact(&file.path), file.sha256.clone()));
         }
     }
     files
@@ -650,17 +644,6 @@ fn report_subjects(checklist: &Checklist, session: &Session, redactor: &Redactor
             }
         })
         .collect()
-}
-
-/// Splits a note `sha256 <hex> <path>` into the lowercase hex digest and the path, or returns
-/// `None` for any other note. The path is the rest of the line, so it may contain spaces.
-fn parse_report_digest_note(note: &str) -> Option<(&str, &str)> {
-    let (sha256, path) = note.strip_prefix(REPORT_DIGEST_NOTE)?.split_once(' ')?;
-    let is_sha256 = sha256.len() == 64
-        && sha256
-            .bytes()
-            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
-    (is_sha256 && !path.is_empty()).then_some((sha256, path))
 }
 
 /// Returns whether two subjects name the same path with the same SHA-256.

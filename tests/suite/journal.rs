@@ -169,6 +169,7 @@ fn unsynced_appends_chain_and_reload() {
                 item: "health".into(),
                 outcome: golive::checks::Outcome::Pass,
                 summary: "1 expectation met".into(),
+                files: Vec::new(),
             },
         )
         .unwrap();

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use golive::checklist::Checklist;
 use golive::checklist::loader::{self, LoadDefaults, load_str_with_env};
-use golive::checks::{Assertion, CheckResult, Evidence, Outcome};
+use golive::checks::{Assertion, CheckResult, Evidence, FileDigest, Outcome};
 use golive::journal::file;
 use golive::journal::{Event, EventKind, Journal};
 use golive::record::allowed_signers;
@@ -791,6 +791,7 @@ fn secret_session(checklist: &Arc<Checklist>) -> (Session, Vec<Event>) {
             item: "health".into(),
             outcome: Outcome::Fail,
             summary: format!("header {SECRET} rejected"),
+            files: Vec::new(),
         },
     ];
     for (index, kind) in kinds.into_iter().enumerate() {
@@ -1236,8 +1237,17 @@ path = "scans/zap.json"
 baseline = "scans/baseline.json"
 "#;
 
-/// Builds a session whose `report` item carries `notes`, and returns its record.
-fn report_record(notes: Vec<String>) -> LaunchRecord {
+/// Where a session learns the files its `report` item read.
+#[derive(Clone, Copy)]
+enum FilesFrom {
+    /// A check result of this process, as in the cockpit.
+    Result,
+    /// Journal events only, as in `golive export`.
+    Journal,
+}
+
+/// Builds a session whose `report` item read `files`, and returns its record.
+fn report_record(files: Vec<FileDigest>, from: FilesFrom) -> LaunchRecord {
     let loaded = load_str_with_env(
         Path::new("scanned.toml"),
         REPORT_CHECKLIST,
@@ -1248,19 +1258,42 @@ fn report_record(notes: Vec<String>) -> LaunchRecord {
     )
     .unwrap();
     let checklist = Arc::new(loaded.checklist);
-    let mut session = Session::new(checklist.clone());
-    session.apply_result(CheckResult {
+    let result = CheckResult {
         item_id: "scan".into(),
         outcome: Outcome::Pass,
         summary: "0 new findings".into(),
         evidence: Evidence {
-            notes,
+            files,
             ..Evidence::default()
         },
         started_at: at("2026-02-16T05:30:00Z"),
         elapsed_ms: 3,
         attempts: 1,
-    });
+    };
+    let session = match from {
+        FilesFrom::Result => {
+            let mut session = Session::new(checklist.clone());
+            session.apply_result(result);
+            session
+        }
+        FilesFrom::Journal => {
+            // The event the cockpit journals for this result, replayed into a new session.
+            let kind = Session::new(checklist.clone())
+                .apply_result(result)
+                .expect("a first outcome is journaled");
+            let event = Event {
+                seq: 2,
+                at: at("2026-02-16T05:30:00Z"),
+                actor: "golive".into(),
+                kind,
+                prev: String::new(),
+                hash: String::new(),
+            };
+            let mut replayed = Session::new(checklist.clone());
+            replayed.apply_event(&event);
+            replayed
+        }
+    };
     record::build(&RecordSource {
         checklist: &checklist,
         session: &session,
@@ -1285,15 +1318,23 @@ fn report_files_listed_as_subjects() {
     let baseline_sha = record::sha256_file(&baseline).unwrap();
     let report_path = report.display().to_string();
     let baseline_path = baseline.display().to_string();
-    let report_note = format!("sha256 {report_sha} {report_path}");
-
-    // The report is read before the baseline, and a second run repeats the report's note.
-    let built = report_record(vec![
-        report_note.clone(),
-        "report: a ZAP JSON report, 13 bytes".into(),
-        format!("sha256 {baseline_sha} {baseline_path}"),
-        report_note,
-    ]);
+    let report_file = FileDigest {
+        path: report_path.clone(),
+        sha256: report_sha.clone(),
+    };
+    // The report is read before the baseline, and the report is listed twice.
+    let files = vec![
+        report_file.clone(),
+        FileDigest {
+            path: baseline_path.clone(),
+            sha256: baseline_sha.clone(),
+        },
+        report_file,
+    ];
+    let built = report_record(files.clone(), FilesFrom::Result);
+    // A record built from the journal alone names the same files.
+    let replayed = report_record(files, FilesFrom::Journal);
+    assert_eq!(replayed.subject, built.subject);
     assert_eq!(built.subject.len(), 3);
     assert_eq!(built.subject[0].name, "scanned.toml");
     let first = &built.subject[1];
@@ -1341,11 +1382,11 @@ fn report_files_listed_as_subjects() {
 fn report_path_with_two_digests_kept() {
     let old = "a".repeat(64);
     let new = "b".repeat(64);
-    let built = report_record(vec![
-        format!("sha256 {new} scans/zap.json"),
-        format!("sha256 {old} scans/zap.json"),
-        "sha256 not-a-digest scans/other.json".into(),
-    ]);
+    let file = |sha256: &str| FileDigest {
+        path: "scans/zap.json".into(),
+        sha256: sha256.into(),
+    };
+    let built = report_record(vec![file(&new), file(&old)], FilesFrom::Result);
     assert_eq!(built.subject.len(), 3);
     assert_eq!(built.subject[1].digest["sha256"], old);
     assert_eq!(built.subject[2].digest["sha256"], new);

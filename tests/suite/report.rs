@@ -147,6 +147,7 @@ fn mixed_run() -> Run {
             passed: false,
         }],
         notes: vec![format!("token {SECRET} was sent")],
+        files: Vec::new(),
         tables: vec![golive::checks::EvidenceTable {
             title: format!("matrix {SECRET}"),
             columns: vec!["GET /cases".into()],

@@ -104,6 +104,7 @@ fn outcome_event(item: &str, outcome: Outcome, summary: &str) -> EventKind {
         item: item.into(),
         outcome,
         summary: summary.into(),
+        files: Vec::new(),
     }
 }
 

@@ -259,6 +259,7 @@ fn failed_health(started_at: &str, latency_ms: u64) -> CheckResult {
         body_excerpt: Some("upstream unavailable\nretry later\n".into()),
         latency_ms: Some(latency_ms),
         tables: Vec::new(),
+        files: Vec::new(),
         assertions: vec![
             Assertion {
                 subject: "status".into(),
@@ -918,6 +919,7 @@ fn changed_outcome_is_journaled_and_logged() {
         item: "health".into(),
         outcome: Outcome::Fail,
         summary: "status: expected 200, got 503".into(),
+        files: Vec::new(),
     };
     assert_eq!(events[1].kind, expected);
     let last = app

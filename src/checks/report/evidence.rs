@@ -2,7 +2,9 @@
 
 use super::model::{Finding, Format, Severity, host_of};
 use super::{Analysis, MaxCounts, ReadReport, ReportCheck};
-use crate::checks::{Assertion, Evidence, EvidenceCell, EvidenceRow, EvidenceTable, Probe};
+use crate::checks::{
+    Assertion, Evidence, EvidenceCell, EvidenceRow, EvidenceTable, FileDigest, Probe,
+};
 use crate::redact::Redactor;
 use crate::sanitize::{terminal_safe, truncate_chars};
 
@@ -268,6 +270,10 @@ fn push_report_notes(evidence: &mut Evidence, read: &ReadReport, role: &str, red
     evidence
         .notes
         .push(format!("sha256 {} {path}", meta.sha256));
+    evidence.files.push(FileDigest {
+        path,
+        sha256: meta.sha256.clone(),
+    });
     let format = meta
         .format
         .map_or("an unknown format", |format| format.describe());
