@@ -228,6 +228,7 @@ pub fn load_str_with_env(
     if let Some(file) = waivers_file {
         policy::read_waivers_file(&file, &loaded.checklist, &mut policy)?;
     }
+    policy::attach_finding_waivers(&mut loaded.checklist, &policy);
     loaded.policy = policy;
     Ok(loaded)
 }

@@ -236,11 +236,15 @@ impl Risk {
     }
 }
 
-/// Accepted risk on one item: while it has not expired, the item counts toward GO and is
-/// shown as waived.
+/// Accepted risk on one item, or on some findings of a `report` item: while it has not
+/// expired, the item counts toward GO and is shown as waived, or the findings are not counted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WaiverSpec {
     pub item: String,
+    /// Finding keys (`rule@location`) or rule ids of the item's report that the waiver covers;
+    /// empty for a waiver of the whole item.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
     pub reason: String,
     pub risk: Risk,
     /// The measure that limits the damage while the item is not satisfied.
@@ -251,6 +255,13 @@ pub struct WaiverSpec {
     pub requested_by: String,
     /// `Name <email>` or a name; never the requester.
     pub approved_by: String,
+}
+
+impl WaiverSpec {
+    /// Whether the waiver covers findings of a report rather than the whole item.
+    pub fn is_for_findings(&self) -> bool {
+        !self.findings.is_empty()
+    }
 }
 
 /// Returns the email between `<` and `>` of `Name <email>`, or `None` when there is none.

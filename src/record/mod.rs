@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::checklist::{Checklist, Item, ItemBody};
+use crate::checklist::{Checklist, Item, ItemBody, WaiverSpec};
 use crate::journal::{Event, EventKind, GENESIS_HASH, SignOffState};
 use crate::redact::Redactor;
 use crate::session::{Session, Waiver, WaiverSource};
@@ -174,6 +174,10 @@ pub struct RecordWaiver {
     pub recorded_at: Option<jiff::Timestamp>,
     /// `checklist` for a `[[waivers]]` table, `journal` for a waiver given in the cockpit.
     pub source: String,
+    /// Finding keys or rule ids of the item's report that the waiver covers; absent for a
+    /// waiver of the whole item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
 }
 
 /// A sign-off that was given, with the state of the session it approved.
@@ -360,11 +364,17 @@ pub fn build(source: &RecordSource<'_>) -> Result<LaunchRecord, RecordError> {
         .iter()
         .map(|waiver| redactor.redact(&waiver.item))
         .collect();
-    let waivers = session
+    let mut waivers: Vec<RecordWaiver> = session
         .waivers()
         .into_iter()
         .map(|waiver| record_waiver(waiver, source.generated_at, redactor))
         .collect();
+    waivers.extend(
+        session
+            .finding_waivers()
+            .into_iter()
+            .map(|spec| record_finding_waiver(spec, source.generated_at, redactor)),
+    );
     let sign_offs = session
         .sign_offs()
         .iter()
@@ -433,6 +443,30 @@ pub fn build(source: &RecordSource<'_>) -> Result<LaunchRecord, RecordError> {
     })
 }
 
+fn record_finding_waiver(
+    spec: &WaiverSpec,
+    now: jiff::Timestamp,
+    redactor: &Redactor,
+) -> RecordWaiver {
+    RecordWaiver {
+        item: redactor.redact(&spec.item),
+        reason: redactor.redact(&spec.reason),
+        risk: spec.risk.as_str().to_string(),
+        control: redactor.redact(&spec.control),
+        expires: spec.expires,
+        expired: now >= spec.expires,
+        requested_by: redactor.redact(&spec.requested_by),
+        approved_by: redactor.redact(&spec.approved_by),
+        recorded_at: None,
+        source: "checklist".to_string(),
+        findings: spec
+            .findings
+            .iter()
+            .map(|finding| redactor.redact(finding))
+            .collect(),
+    }
+}
+
 fn record_waiver(waiver: &Waiver, now: jiff::Timestamp, redactor: &Redactor) -> RecordWaiver {
     RecordWaiver {
         item: redactor.redact(&waiver.item),
@@ -449,6 +483,7 @@ fn record_waiver(waiver: &Waiver, now: jiff::Timestamp, redactor: &Redactor) -> 
             WaiverSource::Journal => "journal",
         }
         .to_string(),
+        findings: Vec::new(),
     }
 }
 

@@ -146,6 +146,16 @@ impl Session {
             .collect()
     }
 
+    /// Returns the finding waivers of the checklist, expired or not, in the order written.
+    /// They cover findings of `report` items, never the items themselves.
+    pub fn finding_waivers(&self) -> Vec<&WaiverSpec> {
+        self.policy
+            .waivers
+            .iter()
+            .filter(|spec| spec.is_for_findings())
+            .collect()
+    }
+
     /// Returns the waiver of an item, expired or not.
     pub fn waiver(&self, item_id: &str) -> Option<&Waiver> {
         self.waivers.get(item_id)
@@ -383,7 +393,14 @@ impl Session {
 
     /// Adds the waivers of the policy. A later journal event can revoke them.
     pub(super) fn add_policy_waivers(&mut self) {
-        let specs: Vec<WaiverSpec> = self.policy.waivers.clone();
+        // Finding waivers leave the item to its check, which stops counting the findings.
+        let specs: Vec<WaiverSpec> = self
+            .policy
+            .waivers
+            .iter()
+            .filter(|spec| !spec.is_for_findings())
+            .cloned()
+            .collect();
         for spec in specs {
             if self.index.contains_key(&spec.item) {
                 self.waivers.insert(

@@ -537,3 +537,43 @@ fn report_checks_wait_for_their_scans() {
         );
     }
 }
+
+#[test]
+fn waivers_file_example_loads_as_finding_waiver() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("authbridge-launch.toml");
+    let text = std::fs::read_to_string(checklist_path()).unwrap();
+    std::fs::write(&path, &text).unwrap();
+    let example = std::fs::read_to_string(checklist_path().with_extension("waivers.toml")).unwrap();
+    // The example waiver is the commented TOML after the prose: lines of `# key = value`.
+    let uncommented: String = example
+        .lines()
+        .filter_map(|line| line.strip_prefix("# "))
+        .filter(|line| line.starts_with("[[waivers]]") || line.contains(" = "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(
+        folder.path().join("authbridge-launch.waivers.toml"),
+        uncommented,
+    )
+    .unwrap();
+
+    let loaded = match load_str_with_env(
+        &path,
+        &text,
+        Some("staging"),
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &lookup_test_env,
+    ) {
+        Ok(loaded) => loaded,
+        Err(failure) => panic!("checklist with the example waiver failed to load:\n{failure}"),
+    };
+    let waivers = &loaded.policy.waivers;
+    assert_eq!(waivers.len(), 1);
+    assert_eq!(waivers[0].item, "fix-deferred-zap");
+    assert_eq!(
+        waivers[0].findings,
+        ["10049@https://api-staging.authbridge.io/static"]
+    );
+}

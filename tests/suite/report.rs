@@ -530,6 +530,7 @@ fn json_masks_secret_needing_escapes() {
 fn waiver_spec(item: &str, expires: &str) -> golive::checklist::WaiverSpec {
     golive::checklist::WaiverSpec {
         item: item.into(),
+        findings: Vec::new(),
         reason: format!("{item} fix ships Monday"),
         risk: golive::checklist::Risk::Medium,
         control: "WAF rule in front".into(),

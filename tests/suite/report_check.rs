@@ -999,3 +999,197 @@ fn missing_report_suggests_next_step() {
         "{message}"
     );
 }
+
+// Finding waivers of the checklist
+
+/// A checklist with one `report` item over the re-scan fixture and the given `[[waivers]]`.
+fn waived_checklist(waivers: &str) -> String {
+    format!(
+        r#"[checklist]
+title = "Scans"
+
+[[phases]]
+id = "scans"
+title = "Scans"
+
+[[phases.items]]
+id = "nuclei"
+title = "No critical or high findings"
+[phases.items.check]
+kind = "report"
+path = {path:?}
+
+[[phases.items]]
+id = "manual"
+title = "A manual step"
+steps = ["Look"]
+expected = "Seen"
+
+{waivers}"#,
+        path = fixture("rescan.jsonl").display().to_string(),
+    )
+}
+
+fn finding_waiver(findings: &str, expires: &str) -> String {
+    format!(
+        "[[waivers]]\nitem = \"nuclei\"\nfindings = {findings}\nreason = \"fix ships Monday\"\n\
+         risk = \"high\"\ncontrol = \"WAF rule\"\nexpires = \"{expires}\"\n\
+         requested_by = \"Ana <ana@example.test>\"\napproved_by = \"Ben <ben@example.test>\"\n"
+    )
+}
+
+fn load_waived(waivers: &str) -> golive::checklist::loader::Loaded {
+    match load_str_with_env(
+        Path::new("scans.toml"),
+        &waived_checklist(waivers),
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &|_: &str| None,
+    ) {
+        Ok(loaded) => loaded,
+        Err(failure) => panic!("checklist not loaded:\n{failure}"),
+    }
+}
+
+fn waived_report_check(loaded: &golive::checklist::loader::Loaded) -> ReportCheck {
+    match &loaded.checklist.item("nuclei").expect("the item").body {
+        ItemBody::Check(check) => match &check.spec {
+            CheckSpec::Report(report) => report.clone(),
+            other => panic!("kind {}", other.kind()),
+        },
+        ItemBody::Manual(_) => panic!("the item is manual"),
+    }
+}
+
+fn load_waived_error(waivers: &str) -> String {
+    match load_str_with_env(
+        Path::new("scans.toml"),
+        &waived_checklist(waivers),
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &|_: &str| None,
+    ) {
+        Ok(_) => panic!("the checklist loaded"),
+        Err(failure) => failure.to_string(),
+    }
+}
+
+const HIGH_KEYS: &str = "[\"reflected-xss\", \"weak-cipher-suites\", \"open-redirect\", \
+                         \"debug-endpoint@https://app.example.test/debug\"]";
+
+#[tokio::test]
+async fn finding_waiver_leaves_findings_uncounted_until_expiry() {
+    let loaded = load_waived(&finding_waiver(HIGH_KEYS, "2999-01-01T00:00:00Z"));
+    let check = waived_report_check(&loaded);
+    assert_eq!(check.finding_waivers.len(), 4);
+    let probe = probe(&check).await;
+    assert_eq!(probe.outcome, Outcome::Pass, "{}", probe.summary);
+    assert_eq!(
+        assertion(&probe, "high findings").actual,
+        "0 (3 waived, not counted)"
+    );
+    assert!(
+        has_note(
+            &probe,
+            "waiver of `debug-endpoint@https://app.example.test/debug` approved by Ben \
+             <ben@example.test> until 2999-01-01T00:00:00Z covers 1 finding"
+        ),
+        "{:?}",
+        probe.evidence.notes
+    );
+}
+
+#[tokio::test]
+async fn expired_finding_waiver_counts_findings_again() {
+    let loaded = load_waived(&finding_waiver(HIGH_KEYS, "2020-01-01T00:00:00Z"));
+    let probe = probe(&waived_report_check(&loaded)).await;
+    assert_eq!(probe.outcome, Outcome::Fail);
+    assert_eq!(assertion(&probe, "high findings").actual, "3");
+    assert!(
+        has_note(
+            &probe,
+            "waiver of `reflected-xss` approved by Ben <ben@example.test> expired at \
+             2020-01-01T00:00:00Z; its 1 finding count again"
+        ),
+        "{:?}",
+        probe.evidence.notes
+    );
+}
+
+#[test]
+fn finding_waiver_does_not_waive_item() {
+    let loaded = load_waived(&finding_waiver(
+        "[\"reflected-xss\"]",
+        "2999-01-01T00:00:00Z",
+    ));
+    let session = golive::session::Session::with_policy(
+        Arc::new(loaded.checklist.clone()),
+        loaded.policy.clone(),
+    );
+    assert!(session.waiver("nuclei").is_none());
+    assert_eq!(session.finding_waivers().len(), 1);
+    assert_eq!(session.finding_waivers()[0].findings, ["reflected-xss"]);
+}
+
+#[test]
+fn finding_waiver_of_manual_item_rejected() {
+    let waiver =
+        finding_waiver("[\"x\"]", "2999-01-01T00:00:00Z").replace("\"nuclei\"", "\"manual\"");
+    let message = load_waived_error(&waiver);
+    assert!(
+        message.contains("item `manual` is not a `report` check"),
+        "{message}"
+    );
+    assert!(message.contains("remove `findings`"), "{message}");
+}
+
+#[test]
+fn finding_waived_twice_rejected() {
+    let waivers = format!(
+        "{}\n{}",
+        finding_waiver("[\"reflected-xss\"]", "2999-01-01T00:00:00Z"),
+        finding_waiver(
+            "[\"open-redirect\", \"reflected-xss\"]",
+            "2999-01-01T00:00:00Z"
+        )
+    );
+    let message = load_waived_error(&waivers);
+    assert!(
+        message.contains("finding `reflected-xss` of `nuclei` is waived twice"),
+        "{message}"
+    );
+}
+
+#[test]
+fn empty_findings_list_rejected() {
+    let message = load_waived_error(&finding_waiver("[]", "2999-01-01T00:00:00Z"));
+    assert!(message.contains("empty `findings`"), "{message}");
+}
+
+#[test]
+fn record_lists_finding_waivers() {
+    let loaded = load_waived(&finding_waiver(
+        "[\"reflected-xss\"]",
+        "2999-01-01T00:00:00Z",
+    ));
+    let checklist = Arc::new(loaded.checklist.clone());
+    let session = golive::session::Session::with_policy(checklist.clone(), loaded.policy.clone());
+    let built = golive::record::build(&golive::record::RecordSource {
+        checklist: &checklist,
+        session: &session,
+        journal_events: &[],
+        journal_file: "scans.jsonl".into(),
+        attachments: &[],
+        generated_at: "2026-12-04T10:00:00Z".parse().unwrap(),
+    })
+    .unwrap();
+    let waivers = &built.predicate.waivers;
+    assert_eq!(waivers.len(), 1);
+    assert_eq!(waivers[0].item, "nuclei");
+    assert_eq!(waivers[0].findings, ["reflected-xss"]);
+    assert_eq!(waivers[0].approved_by, "Ben <ben@example.test>");
+    assert!(!waivers[0].expired);
+    assert!(built.predicate.waived_items.is_empty());
+}

@@ -13,8 +13,10 @@ use toml::de::{DeTable, DeValue};
 
 use super::{Cx, LoadFailure, Value, check_id, closest, type_with_article};
 use crate::checklist::{
-    Checklist, LaunchPolicy, Risk, SignOffSpec, WaiverSpec, parse_rfc3339, same_person,
+    Checklist, ItemBody, LaunchPolicy, Risk, SignOffSpec, WaiverSpec, parse_rfc3339, same_person,
 };
+use crate::checks::CheckSpec;
+use crate::checks::report::FindingWaiver;
 
 const SIGNOFF_KEYS: &[&str] = &["id", "title", "role", "after"];
 const WAIVER_KEYS: &[&str] = &[
@@ -25,6 +27,7 @@ const WAIVER_KEYS: &[&str] = &[
     "expires",
     "requested_by",
     "approved_by",
+    "findings",
 ];
 const WAIVERS_FILE_KEYS: &[&str] = &["waivers"];
 
@@ -120,7 +123,8 @@ pub(super) fn read_waivers_file(
     let mut seen: HashMap<String, String> = policy
         .waivers
         .iter()
-        .map(|waiver| (waiver.item.clone(), "the checklist".to_string()))
+        .flat_map(seen_keys)
+        .map(|key| (key, "the checklist".to_string()))
         .collect();
     let waivers = read_waivers(&mut cx, root.get("waivers"), checklist, &mut seen);
     if cx.has_errors() {
@@ -213,8 +217,55 @@ fn read_signoffs(
     signoffs
 }
 
-/// Reads an array of waiver tables. `seen` maps each waived item to where its first waiver
-/// is, for the duplicate check.
+/// Gives each `report` check the finding waivers of its item, so that the check leaves those
+/// findings uncounted until the waivers expire.
+pub(super) fn attach_finding_waivers(checklist: &mut Checklist, policy: &LaunchPolicy) {
+    for waiver in policy
+        .waivers
+        .iter()
+        .filter(|waiver| waiver.is_for_findings())
+    {
+        let item = checklist
+            .phases
+            .iter_mut()
+            .flat_map(|phase| phase.items.iter_mut())
+            .find(|item| item.id == waiver.item);
+        let Some(ItemBody::Check(check)) = item.map(|item| &mut item.body) else {
+            continue;
+        };
+        let CheckSpec::Report(report) = &mut check.spec else {
+            continue;
+        };
+        report
+            .finding_waivers
+            .extend(waiver.findings.iter().map(|key| FindingWaiver {
+                key: key.clone(),
+                approved_by: waiver.approved_by.clone(),
+                expires: waiver.expires,
+            }));
+    }
+}
+
+/// Returns the keys under which a waiver is kept for the duplicate check: the item, or one
+/// key per finding of the item.
+fn seen_keys(waiver: &WaiverSpec) -> Vec<String> {
+    if waiver.findings.is_empty() {
+        vec![waiver.item.clone()]
+    } else {
+        waiver
+            .findings
+            .iter()
+            .map(|finding| finding_seen_key(&waiver.item, finding))
+            .collect()
+    }
+}
+
+fn finding_seen_key(item: &str, finding: &str) -> String {
+    format!("{item}\n{finding}")
+}
+
+/// Reads an array of waiver tables. `seen` maps each waived item, or item and finding, to
+/// where its first waiver is, for the duplicate check.
 fn read_waivers(
     cx: &mut Cx<'_>,
     value: Option<&Value<'_>>,
@@ -275,8 +326,14 @@ fn read_waiver(
     let approved_by = text(cx, "approved_by");
     let risk = read_risk(cx, table, span.clone(), &context);
     let expires = read_expires(cx, table, span, &context);
-    let item =
-        item.and_then(|(item, item_span)| check_waived_item(cx, item, item_span, checklist, seen));
+    let findings = read_waived_findings(cx, table, &context)?;
+    let item = item.and_then(|(item, item_span)| {
+        if findings.is_empty() {
+            check_waived_item(cx, item, item_span, checklist, seen)
+        } else {
+            check_waived_findings(cx, item, item_span, &findings, checklist, seen)
+        }
+    });
     if let (Some((requested_by, _)), Some((approved_by, approved_span))) =
         (&requested_by, &approved_by)
         && same_person(requested_by, approved_by)
@@ -290,6 +347,7 @@ fn read_waiver(
     }
     Some(WaiverSpec {
         item: item?,
+        findings: findings.into_iter().map(|(finding, _)| finding).collect(),
         reason: reason?.0,
         risk: risk?,
         control: control?.0,
@@ -297,6 +355,91 @@ fn read_waiver(
         requested_by: requested_by?.0,
         approved_by: approved_by?.0,
     })
+}
+
+/// Reads the optional `findings` list of a waiver. Returns `None` after reporting an empty
+/// list or an empty entry.
+fn read_waived_findings(
+    cx: &mut Cx<'_>,
+    table: &DeTable<'_>,
+    context: &str,
+) -> Option<Vec<(String, Range<usize>)>> {
+    let findings = cx.string_list(table, "findings");
+    if let Some(value) = table.get("findings")
+        && findings.is_empty()
+        && matches!(value.get_ref(), DeValue::Array(array) if array.is_empty())
+    {
+        cx.error(
+            value.span(),
+            format!("empty `findings` in {context}"),
+            Some(
+                "list the finding keys it covers, or remove `findings` to waive the whole item"
+                    .into(),
+            ),
+        );
+        return None;
+    }
+    if let Some((_, span)) = findings
+        .iter()
+        .find(|(finding, _)| finding.trim().is_empty())
+    {
+        cx.error(
+            span.clone(),
+            format!("empty finding key in {context}"),
+            Some("write a key as `rule@location`, or a rule id".into()),
+        );
+        return None;
+    }
+    Some(
+        findings
+            .into_iter()
+            .map(|(finding, span)| (finding.trim().to_string(), span))
+            .collect(),
+    )
+}
+
+/// Checks that a finding waiver's item is a `report` check and that none of its findings has
+/// another waiver, returning the item's id.
+fn check_waived_findings(
+    cx: &mut Cx<'_>,
+    item: &str,
+    span: Range<usize>,
+    findings: &[(String, Range<usize>)],
+    checklist: &Checklist,
+    seen: &mut HashMap<String, String>,
+) -> Option<String> {
+    let Some(found) = checklist.item(item) else {
+        return check_waived_item(cx, item, span, checklist, seen);
+    };
+    let is_report = found
+        .check()
+        .is_some_and(|check| check.spec.kind() == "report");
+    if !is_report {
+        cx.error(
+            span,
+            format!("item `{item}` is not a `report` check, so it has no findings to waive"),
+            Some("remove `findings` to waive the whole item".into()),
+        );
+        return None;
+    }
+    let position = format!("line {}", cx.line_of(span.start));
+    let mut clean = true;
+    for (finding, finding_span) in findings {
+        let key = finding_seen_key(item, finding);
+        if let Some(first) = seen.get(&key) {
+            cx.error(
+                finding_span.clone(),
+                format!("finding `{finding}` of `{item}` is waived twice"),
+                Some(format!(
+                    "its first waiver is in {first}; keep one waiver per finding"
+                )),
+            );
+            clean = false;
+        } else {
+            seen.insert(key, position.clone());
+        }
+    }
+    clean.then(|| item.to_string())
 }
 
 /// Checks that a waiver's item exists and has no other waiver, returning its id.

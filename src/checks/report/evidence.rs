@@ -1,7 +1,7 @@
 //! Turning an [`Analysis`] into assertions, tables and notes.
 
 use super::model::{Finding, Format, Severity, host_of};
-use super::{Analysis, MaxCounts, ReadReport, ReportCheck};
+use super::{Analysis, MaxCounts, ReadReport, ReportCheck, WaiverUse};
 use crate::checks::{
     Assertion, Evidence, EvidenceCell, EvidenceRow, EvidenceTable, FileDigest, Probe,
 };
@@ -122,11 +122,8 @@ pub(super) fn evaluate(
             .tables
             .push(list_table("Fixed findings", &fixed, total_fixed, redactor));
     }
-    for entry in &analysis.unused_waivers {
-        evidence.notes.push(format!(
-            "waived entry `{}` matched no finding",
-            safe_text(entry, redactor)
-        ));
+    for entry in &analysis.waivers {
+        evidence.notes.push(waiver_note(entry, redactor));
     }
 
     let malformed = malformed_summary(analysis);
@@ -262,6 +259,35 @@ fn counts_bar(analysis: &Analysis) -> String {
         })
         .collect();
     parts.join(" | ")
+}
+
+/// Returns the evidence note on what one waiver entry covered.
+fn waiver_note(entry: &WaiverUse, redactor: &Redactor) -> String {
+    let key = safe_text(&entry.key, redactor);
+    let findings = match entry.matched {
+        1 => "1 finding".to_string(),
+        count => format!("{count} findings"),
+    };
+    match &entry.approval {
+        None if entry.matched == 0 => format!("waived entry `{key}` matched no finding"),
+        None => format!("waived entry `{key}` covers {findings}"),
+        Some(approval) => {
+            let approver = safe_text(&approval.approved_by, redactor);
+            let expires = approval.expires;
+            if entry.expired {
+                format!(
+                    "waiver of `{key}` approved by {approver} expired at {expires}; its \
+                     {findings} count again"
+                )
+            } else if entry.matched == 0 {
+                format!("waiver of `{key}` approved by {approver} matched no finding")
+            } else {
+                format!(
+                    "waiver of `{key}` approved by {approver} until {expires} covers {findings}"
+                )
+            }
+        }
+    }
 }
 
 fn push_report_notes(evidence: &mut Evidence, read: &ReadReport, role: &str, redactor: &Redactor) {

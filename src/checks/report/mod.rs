@@ -26,7 +26,7 @@ use serde::Deserialize;
 pub use diff::Diff;
 pub use model::{Finding, Format, ReportError, ReportMeta, Severity};
 pub use parse::{ReadOptions, read_report};
-pub use tally::{KeptFinding, MAX_KEPT_PER_SEVERITY, Tally, Waivers};
+pub use tally::{FindingWaiver, KeptFinding, MAX_KEPT_PER_SEVERITY, Tally, WaiverUse, Waivers};
 
 use super::{Probe, ProbeContext, SpecError};
 use crate::redact::Redactor;
@@ -61,6 +61,10 @@ pub struct ReportCheck {
     /// Whether ZAP riskcode 3 counts as critical instead of high.
     #[serde(default)]
     pub zap_high_as_critical: bool,
+    /// Finding waivers of the checklist's `[[waivers]]` for this item, with their approval
+    /// and expiry. The loader fills them in; they are not a key of the `check` table.
+    #[serde(skip)]
+    pub finding_waivers: Vec<FindingWaiver>,
     #[serde(default)]
     pub expect: ReportExpect,
 }
@@ -180,8 +184,8 @@ pub struct Analysis {
     pub tally: Tally,
     /// The baseline report and the comparison, when `baseline` is set.
     pub baseline: Option<(ReadReport, Diff)>,
-    /// `waived` entries that matched no finding in any report read.
-    pub unused_waivers: Vec<String>,
+    /// Every waiver entry (the `waived` list, then the finding waivers) with its matches.
+    pub waivers: Vec<WaiverUse>,
 }
 
 /// Sets the flag when dropped, so that a parse whose `run` future was dropped (by the
@@ -206,7 +210,7 @@ impl ReportCheck {
     /// as the files take to read; `cancel` stops it at the next read.
     pub fn analyse(&self, cancel: Arc<AtomicBool>) -> Result<Analysis, ReportError> {
         let options = self.read_options();
-        let mut waivers = Waivers::new(&self.waived);
+        let mut waivers = Waivers::new(&self.waived, &self.finding_waivers, jiff::Timestamp::now());
         let mut diff = Diff::default();
         let baseline = match &self.baseline {
             Some(path) => {
@@ -256,7 +260,7 @@ impl ReportCheck {
             report,
             tally,
             baseline,
-            unused_waivers: waivers.unused().into_iter().map(str::to_string).collect(),
+            waivers: waivers.uses().into_iter().cloned().collect(),
         })
     }
 

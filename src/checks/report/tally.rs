@@ -69,47 +69,98 @@ impl Tally {
     }
 }
 
-/// The `waived` list: finding keys (`rule@location`) or bare rule ids, which waive every
-/// location of the rule.
+/// A finding waiver of the checklist's `[[waivers]]`: accepted risk on one finding key or rule
+/// id, approved by a person until it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingWaiver {
+    /// A finding key (`rule@location`) or a rule id.
+    pub key: String,
+    pub approved_by: String,
+    pub expires: jiff::Timestamp,
+}
+
+/// How a waiver entry fared over every report read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverUse {
+    /// The entry as written: a finding key or a rule id.
+    pub key: String,
+    /// Findings it matched.
+    pub matched: u64,
+    /// The approval of a finding waiver; `None` for an entry of the check's `waived` list.
+    pub approval: Option<FindingWaiver>,
+    /// Whether a finding waiver had expired, so its findings were counted.
+    pub expired: bool,
+}
+
+/// The waivers of a report check: its `waived` list and the finding waivers of the checklist,
+/// with the number of findings each matched. A key is a finding key (`rule@location`) or a
+/// bare rule id, which covers every location of the rule.
 #[derive(Debug, Clone, Default)]
 pub struct Waivers {
-    /// Entry → number of findings it matched, over every report read.
-    matches: HashMap<String, u64>,
+    entries: HashMap<String, WaiverUse>,
     order: Vec<String>,
 }
 
 impl Waivers {
-    pub fn new(entries: &[String]) -> Self {
+    /// Builds the waivers in effect at `now`: a finding waiver whose expiry has passed still
+    /// matches findings, but they count.
+    pub fn new(entries: &[String], approved: &[FindingWaiver], now: jiff::Timestamp) -> Self {
         let mut waivers = Waivers::default();
         for entry in entries {
-            if waivers.matches.insert(entry.clone(), 0).is_none() {
-                waivers.order.push(entry.clone());
-            }
+            waivers.insert(entry, None, false);
+        }
+        for waiver in approved {
+            waivers.insert(&waiver.key, Some(waiver.clone()), now >= waiver.expires);
         }
         waivers
     }
 
+    fn insert(&mut self, key: &str, approval: Option<FindingWaiver>, expired: bool) {
+        // A key in both lists keeps its first form: a plain `waived` entry needs no approval.
+        if self.entries.contains_key(key) {
+            return;
+        }
+        self.order.push(key.to_string());
+        self.entries.insert(
+            key.to_string(),
+            WaiverUse {
+                key: key.to_string(),
+                matched: 0,
+                approval,
+                expired,
+            },
+        );
+    }
+
     /// Returns whether the finding is waived, and counts the match.
     pub fn check(&mut self, finding: &Finding) -> bool {
-        if self.matches.is_empty() {
+        if self.entries.is_empty() {
             return false;
         }
         let key = finding.key();
         for candidate in [key.as_str(), finding.rule_id.as_str()] {
-            if let Some(count) = self.matches.get_mut(candidate) {
-                *count += 1;
-                return true;
+            if let Some(entry) = self.entries.get_mut(candidate) {
+                entry.matched += 1;
+                return !entry.expired;
             }
         }
         false
     }
 
-    /// Entries that matched no finding, in the order written.
-    pub fn unused(&self) -> Vec<&str> {
+    /// Every entry with its matches, in the order written (the `waived` list first).
+    pub fn uses(&self) -> Vec<&WaiverUse> {
         self.order
             .iter()
-            .filter(|entry| self.matches.get(*entry).copied() == Some(0))
-            .map(String::as_str)
+            .filter_map(|key| self.entries.get(key))
+            .collect()
+    }
+
+    /// Entries that matched no finding, in the order written.
+    pub fn unused(&self) -> Vec<&str> {
+        self.uses()
+            .into_iter()
+            .filter(|entry| entry.matched == 0)
+            .map(|entry| entry.key.as_str())
             .collect()
     }
 }
