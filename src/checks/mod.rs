@@ -168,9 +168,61 @@ pub fn deserialize_settings<T: serde::de::DeserializeOwned>(
         let path = err.path().to_string();
         SpecError {
             path: if path == "." { String::new() } else { path },
-            message: err.into_inner().to_string(),
+            message: plain_type_names(&err.into_inner().to_string()),
         }
     })
+}
+
+/// Replaces the Rust type names that serde puts in its messages (`expected u16`,
+/// `a sequence`) with the words of the checklist format.
+fn plain_type_names(message: &str) -> String {
+    const NAMES: &[(&str, &str)] = &[
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected u64", "expected a whole number of 0 or more"),
+        ("expected usize", "expected a whole number of 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a table"),
+        ("invalid type: sequence", "invalid type: list"),
+        ("invalid type: map", "invalid type: table"),
+    ];
+    let mut plain = message.to_string();
+    for (rust, words) in NAMES {
+        // A name is replaced only as a whole word, so that `expected u16` leaves `u160` alone.
+        let mut from = 0;
+        while let Some(found) = plain[from..].find(rust) {
+            let start = from + found;
+            let end = start + rust.len();
+            let whole = plain[end..]
+                .chars()
+                .next()
+                .is_none_or(|next| !next.is_ascii_alphanumeric());
+            if whole {
+                plain.replace_range(start..end, words);
+                from = start + words.len();
+            } else {
+                from = end;
+            }
+        }
+    }
+    // serde names a struct as the target of a table; the key path already names the table.
+    if let Some(start) = plain.find("expected struct ") {
+        let rest = &plain[start + "expected struct ".len()..];
+        let name_len = rest
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .unwrap_or(rest.len());
+        plain.replace_range(
+            start..start + "expected struct ".len() + name_len,
+            "expected a table",
+        );
+    }
+    plain
 }
 
 impl CheckSpec {
@@ -414,4 +466,52 @@ pub struct CheckResult {
     pub elapsed_ms: u64,
     /// Number of attempts made, 1 when the first one decided.
     pub attempts: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_out_of_range_says_whole_number() {
+        assert_eq!(
+            plain_type_names("invalid value: integer `70000`, expected u16"),
+            "invalid value: integer `70000`, expected a whole number from 0 to 65535"
+        );
+    }
+
+    #[test]
+    fn sequence_and_map_become_list_and_table() {
+        assert_eq!(
+            plain_type_names("invalid type: map, expected a sequence"),
+            "invalid type: table, expected a list"
+        );
+    }
+
+    #[test]
+    fn struct_name_becomes_table() {
+        assert_eq!(
+            plain_type_names("invalid type: string \"x\", expected struct HttpExpect"),
+            "invalid type: string \"x\", expected a table"
+        );
+    }
+
+    #[test]
+    fn longer_word_left_alone() {
+        assert_eq!(plain_type_names("expected u160"), "expected u160");
+    }
+
+    #[test]
+    fn port_out_of_range_through_settings() {
+        let table: toml::Table =
+            toml::from_str("host = \"127.0.0.1\"\nport = 70000").expect("valid TOML");
+        let err = parse_spec("tls", table).expect_err("a port above 65535 is rejected");
+        assert_eq!(err.path, "port");
+        assert!(
+            err.message
+                .contains("expected a whole number from 0 to 65535"),
+            "{}",
+            err.message
+        );
+    }
 }
