@@ -151,7 +151,7 @@ async fn pass_through(
 /// Renames the root element of moto's GetBucketVersioning response to the one S3 sends, keeping
 /// its namespace, attributes and content, and returns every other body unchanged.
 ///
-/// moto 5.2.1 answers `GET /BUCKET?versioning` with a `GetBucketVersioningResponse` root, and
+/// moto 5.2.1 returns a `GetBucketVersioningResponse` root for `GET /BUCKET?versioning`, and
 /// aws-sdk-s3 1.157 rejects any root but `VersioningConfiguration`. A body that is not
 /// well-formed XML is returned unchanged, so the SDK reports moto's answer as it is.
 fn fix_versioning_root(method: &Method, uri: &Uri, body: Bytes) -> Bytes {

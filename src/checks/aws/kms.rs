@@ -49,7 +49,7 @@ pub struct KeyExpect {
     pub key_manager: Option<KeyManagerSetting>,
 }
 
-/// Who manages a key, as written in the checklist.
+/// Manager of a key (its `KeyManager`), as written in the checklist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum KeyManagerSetting {
     #[serde(rename = "CUSTOMER")]

@@ -261,7 +261,7 @@ fn describe_service_error(code: &str, message: &str, call: CallContext<'_>) -> S
             "{service} throttled {operation} on {resource} in {target} after the SDK's \
              retries; run the check again later or raise `interval`"
         ),
-        // S3 answers NoSuchBucket and KMS NotFoundException for an unknown bucket or key.
+        // S3 returns NoSuchBucket and KMS NotFoundException for an unknown bucket or key.
         "ResourceNotFoundException" | "ResourceNotFound" | "NoSuchBucket" | "NotFoundException" => {
             format!("{resource} not found in {target}; check the name and the region")
         }

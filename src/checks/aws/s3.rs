@@ -55,7 +55,7 @@ pub struct BucketExpect {
     /// Text the KMS key id or ARN of the default encryption rule must contain.
     #[serde(default)]
     pub kms_key: Option<String>,
-    /// Whether all four flags of the bucket's public access block must be on.
+    /// Required state of the public access block: `true` means all four of its flags are true.
     #[serde(default)]
     pub public_access_blocked: Option<bool>,
     #[serde(default)]
@@ -145,7 +145,8 @@ impl<'de> Deserialize<'de> for BucketCheck {
         let bucket = raw.bucket.trim().to_string();
         if bucket.is_empty() {
             return Err(D::Error::custom(
-                "`bucket` is empty; set the bucket name, such as `bucket = \"${documents_bucket}\"`",
+                "`bucket` is empty; set the bucket name, such as \
+                 `bucket = \"${documents_bucket}\"`",
             ));
         }
         if bucket.contains(['/', ' ']) {
