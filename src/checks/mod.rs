@@ -39,6 +39,9 @@ pub const KINDS: &[&str] = &[
     "dynamodb_item",
     "dynamodb_count",
     "securityhub_findings",
+    "s3_bucket",
+    "guardduty_detector",
+    "kms_key",
 ];
 
 /// The typed settings of one check, by kind.
@@ -62,6 +65,9 @@ pub enum CheckSpec {
     DynamodbItem(aws::dynamodb::ItemCheck),
     DynamodbCount(aws::dynamodb::CountCheck),
     SecurityhubFindings(aws::securityhub::FindingsCheck),
+    S3Bucket(aws::s3::BucketCheck),
+    GuarddutyDetector(aws::guardduty::DetectorCheck),
+    KmsKey(aws::kms::KeyCheck),
 }
 
 /// An error in a check's settings: where in the `check` table it is, and what is wrong.
@@ -92,6 +98,9 @@ pub fn parse_spec(kind: &str, settings: toml::Table) -> Result<CheckSpec, SpecEr
         "securityhub_findings" => {
             deserialize_settings(settings).map(CheckSpec::SecurityhubFindings)
         }
+        "s3_bucket" => deserialize_settings(settings).map(CheckSpec::S3Bucket),
+        "guardduty_detector" => deserialize_settings(settings).map(CheckSpec::GuarddutyDetector),
+        "kms_key" => deserialize_settings(settings).map(CheckSpec::KmsKey),
         other => Err(SpecError {
             path: "kind".into(),
             message: format!(
@@ -155,6 +164,9 @@ pub fn settings_keys(kind: &str) -> Option<(&'static [&'static str], &'static [&
         "securityhub_findings" => {
             Some((aws::securityhub::CHECK_KEYS, aws::securityhub::EXPECT_KEYS))
         }
+        "s3_bucket" => Some((aws::s3::CHECK_KEYS, aws::s3::EXPECT_KEYS)),
+        "guardduty_detector" => Some((aws::guardduty::CHECK_KEYS, aws::guardduty::EXPECT_KEYS)),
+        "kms_key" => Some((aws::kms::CHECK_KEYS, aws::kms::EXPECT_KEYS)),
         _ => None,
     }
 }
@@ -243,6 +255,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(_) => "dynamodb_item",
             CheckSpec::DynamodbCount(_) => "dynamodb_count",
             CheckSpec::SecurityhubFindings(_) => "securityhub_findings",
+            CheckSpec::S3Bucket(_) => "s3_bucket",
+            CheckSpec::GuarddutyDetector(_) => "guardduty_detector",
+            CheckSpec::KmsKey(_) => "kms_key",
         }
     }
 
@@ -254,6 +269,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(check) => Some(&check.target),
             CheckSpec::DynamodbCount(check) => Some(&check.target),
             CheckSpec::SecurityhubFindings(check) => Some(&check.target),
+            CheckSpec::S3Bucket(check) => Some(&check.target),
+            CheckSpec::GuarddutyDetector(check) => Some(&check.target),
+            CheckSpec::KmsKey(check) => Some(&check.target),
             _ => None,
         }
     }
@@ -275,6 +293,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(check) => check.run(ctx).await,
             CheckSpec::DynamodbCount(check) => check.run(ctx).await,
             CheckSpec::SecurityhubFindings(check) => check.run(ctx).await,
+            CheckSpec::S3Bucket(check) => check.run(ctx).await,
+            CheckSpec::GuarddutyDetector(check) => check.run(ctx).await,
+            CheckSpec::KmsKey(check) => check.run(ctx).await,
         }
     }
 
@@ -295,6 +316,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(check) => check.describe(redactor),
             CheckSpec::DynamodbCount(check) => check.describe(redactor),
             CheckSpec::SecurityhubFindings(check) => check.describe(redactor),
+            CheckSpec::S3Bucket(check) => check.describe(redactor),
+            CheckSpec::GuarddutyDetector(check) => check.describe(redactor),
+            CheckSpec::KmsKey(check) => check.describe(redactor),
         }
     }
 }

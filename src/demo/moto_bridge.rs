@@ -5,7 +5,8 @@
 //! RPC v2 CBOR protocol: `POST /service/GraniteServiceVersion20100801/operation/<Op>` with a
 //! CBOR body. moto 5.2 serves CloudWatch over the Query and JSON 1.0 protocols only. The bridge
 //! translates those CBOR requests to JSON 1.0 (`POST /` with `X-Amz-Target`) and the JSON
-//! responses back to CBOR. Every other request is forwarded to moto unchanged.
+//! responses back to CBOR. Every other request is forwarded to moto unchanged, except that the
+//! root element of S3 GetBucketVersioning responses is renamed (see [`fix_versioning_root`]).
 //!
 //! The bridge only changes the protocol, never the data: what the checks read is what moto
 //! stores.
@@ -20,6 +21,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use base64::Engine;
 use ciborium::Value as Cbor;
+use quick_xml::events::{BytesEnd, Event};
+use quick_xml::{Reader, Writer};
 use serde_json::Value as Json;
 use tokio::sync::oneshot;
 
@@ -29,6 +32,10 @@ const CBOR_PREFIX: &str = "/service/GraniteServiceVersion20100801/operation/";
 const JSON_TARGET_PREFIX: &str = "GraniteServiceVersion20100801.";
 /// CBOR tag of an epoch-seconds timestamp (RFC 8949, section 3.4.2).
 const EPOCH_TAG: u64 = 1;
+/// Root element of moto's GetBucketVersioning response (moto 5.2.1).
+const MOTO_VERSIONING_ROOT: &[u8] = b"GetBucketVersioningResponse";
+/// Root element of S3's GetBucketVersioning response, which the SDK's XML parser requires.
+const S3_VERSIONING_ROOT: &str = "VersioningConfiguration";
 
 /// A running bridge in front of one moto server; dropping it stops the bridge.
 pub struct MotoBridge {
@@ -115,7 +122,7 @@ async fn pass_through(
     let path = uri.path_and_query().map_or("/", |path| path.as_str());
     let mut request = upstream
         .client
-        .request(method, format!("{}{path}", upstream.base))
+        .request(method.clone(), format!("{}{path}", upstream.base))
         .body(body);
     for (name, value) in headers {
         if !matches!(name.as_str(), "host" | "content-length") {
@@ -126,6 +133,7 @@ async fn pass_through(
     let status = response.status();
     let response_headers = response.headers().clone();
     let bytes = response.bytes().await.map_err(unreachable_upstream)?;
+    let bytes = fix_versioning_root(&method, uri, bytes);
     let mut builder = Response::builder().status(status);
     for (name, value) in &response_headers {
         if !matches!(
@@ -138,6 +146,65 @@ async fn pass_through(
     builder
         .body(Body::from(bytes))
         .map_err(|err| err.to_string())
+}
+
+/// Renames the root element of moto's GetBucketVersioning response to the one S3 sends, keeping
+/// its namespace, attributes and content, and returns every other body unchanged.
+///
+/// moto 5.2.1 returns a `GetBucketVersioningResponse` root for `GET /BUCKET?versioning`, and
+/// aws-sdk-s3 1.157 rejects any root but `VersioningConfiguration`. A body that is not
+/// well-formed XML is returned unchanged, so the SDK reports moto's answer as it is.
+fn fix_versioning_root(method: &Method, uri: &Uri, body: Bytes) -> Bytes {
+    let is_versioning_get = method == Method::GET
+        && uri.query().is_some_and(|query| {
+            form_urlencoded::parse(query.as_bytes()).any(|(key, _)| key == "versioning")
+        });
+    if !is_versioning_get {
+        return body;
+    }
+    rename_root(&body, MOTO_VERSIONING_ROOT, S3_VERSIONING_ROOT).map_or(body, Bytes::from)
+}
+
+/// Returns the document with its root element renamed from `from` to `to`, or `None` when it
+/// is not well-formed.
+fn rename_root(xml: &[u8], from: &[u8], to: &str) -> Option<Vec<u8>> {
+    let mut reader = Reader::from_reader(xml);
+    let mut writer = Writer::new(Vec::with_capacity(xml.len()));
+    let mut buffer = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        let event = match reader.read_event_into(&mut buffer).ok()? {
+            Event::Eof if depth == 0 => break,
+            Event::Eof => return None,
+            Event::Start(start) => {
+                depth += 1;
+                let mut start = start.into_owned();
+                if depth == 1 && start.name().as_ref() == from {
+                    start.set_name(to.as_bytes());
+                }
+                Event::Start(start)
+            }
+            Event::Empty(start) => {
+                let mut start = start.into_owned();
+                if depth == 0 && start.name().as_ref() == from {
+                    start.set_name(to.as_bytes());
+                }
+                Event::Empty(start)
+            }
+            Event::End(end) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 && end.name().as_ref() == from {
+                    Event::End(BytesEnd::new(to))
+                } else {
+                    Event::End(end.into_owned())
+                }
+            }
+            other => other.into_owned(),
+        };
+        writer.write_event(event).ok()?;
+        buffer.clear();
+    }
+    Some(writer.into_inner())
 }
 
 async fn translate_cbor(
@@ -264,5 +331,50 @@ fn json_to_cbor(value: Json, key: &str) -> Cbor {
                 })
                 .collect(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DECLARATION: &str = r#"<?xml version="1.0" encoding="utf-8"?>"#;
+    const NAMESPACE: &str = r#"xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#;
+
+    fn fixed(method: Method, uri: &str, body: &str) -> String {
+        let uri: Uri = uri.parse().unwrap();
+        let body = fix_versioning_root(&method, &uri, Bytes::from(body.to_string()));
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn versioning_root_is_renamed() {
+        let body = format!(
+            "{DECLARATION}\n<GetBucketVersioningResponse {NAMESPACE}><Status>Enabled</Status>\
+             </GetBucketVersioningResponse>"
+        );
+        let expected = format!(
+            "{DECLARATION}\n<VersioningConfiguration {NAMESPACE}><Status>Enabled</Status>\
+             </VersioningConfiguration>"
+        );
+        assert_eq!(fixed(Method::GET, "/docs?versioning", &body), expected);
+    }
+
+    #[test]
+    fn empty_versioning_root_is_renamed() {
+        let body = format!("{DECLARATION}\n<GetBucketVersioningResponse {NAMESPACE}/>");
+        let expected = format!("{DECLARATION}\n<VersioningConfiguration {NAMESPACE}/>");
+        assert_eq!(fixed(Method::GET, "/docs?versioning=", &body), expected);
+    }
+
+    #[test]
+    fn other_requests_are_unchanged() {
+        let body = format!("<GetBucketVersioningResponse {NAMESPACE}/>");
+        assert_eq!(fixed(Method::GET, "/docs?versions", &body), body);
+        assert_eq!(fixed(Method::PUT, "/docs?versioning", &body), body);
+        let error = "<Error><Code>NoSuchBucket</Code></Error>";
+        assert_eq!(fixed(Method::GET, "/docs?versioning", error), error);
+        let broken = "<GetBucketVersioningResponse><Status>";
+        assert_eq!(fixed(Method::GET, "/docs?versioning", broken), broken);
     }
 }

@@ -39,7 +39,7 @@ const PHASES: [(&str, &str); 8] = [
 ];
 
 /// Number of checks of each kind, in both environments.
-const CHECKS_BY_KIND: [(&str, usize); 9] = [
+const CHECKS_BY_KIND: [(&str, usize); 12] = [
     ("http", 18),
     ("tls", 2),
     ("headers", 3),
@@ -49,8 +49,11 @@ const CHECKS_BY_KIND: [(&str, usize); 9] = [
     ("rbac", 2),
     ("input", 4),
     ("report", 6),
+    ("s3_bucket", 6),
+    ("guardduty_detector", 1),
+    ("kms_key", 1),
 ];
-const MANUAL_ITEMS: usize = 110;
+const MANUAL_ITEMS: usize = 102;
 /// Number of checks that read a file instead of connecting to a host.
 const FILE_CHECKS: usize = 6;
 
@@ -60,7 +63,7 @@ const KEY_ITEMS: [(&str, Option<&str>); 38] = [
     ("rbac-casbin-policies-150", None),
     ("rbac-scenarios-pass", None),
     ("rbac-alarm-permission-denied", None),
-    ("scan-guardduty-enabled", None),
+    ("scan-guardduty-enabled", Some("guardduty_detector")),
     ("scan-zap-complete", None),
     ("scan-zap-categorized", Some("report")),
     ("scan-nuclei-templates", None),
@@ -82,7 +85,7 @@ const KEY_ITEMS: [(&str, Option<&str>); 38] = [
     ("rescan-nuclei-critical-high", Some("report")),
     ("security-signoff", None),
     ("infra-ddb-pitr", None),
-    ("infra-s3-public-block", None),
+    ("infra-s3-public-block", Some("s3_bucket")),
     ("deploy-https-enforced", Some("tls")),
     ("deploy-headers-present", Some("headers")),
     ("launch-sec-https", Some("http")),

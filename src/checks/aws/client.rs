@@ -58,6 +58,9 @@ static CLOUDWATCH: LazyLock<Cache<ClientKey, aws_sdk_cloudwatch::Client>> =
 static DYNAMODB: LazyLock<Cache<ClientKey, aws_sdk_dynamodb::Client>> = LazyLock::new(Cache::new);
 static SECURITYHUB: LazyLock<Cache<ClientKey, aws_sdk_securityhub::Client>> =
     LazyLock::new(Cache::new);
+static S3: LazyLock<Cache<ClientKey, aws_sdk_s3::Client>> = LazyLock::new(Cache::new);
+static GUARDDUTY: LazyLock<Cache<ClientKey, aws_sdk_guardduty::Client>> = LazyLock::new(Cache::new);
+static KMS: LazyLock<Cache<ClientKey, aws_sdk_kms::Client>> = LazyLock::new(Cache::new);
 
 /// Returns the timeouts of a client for checks with the given timeout: the whole call,
 /// retries included, ends at the check's timeout, so the check reports it with its context.
@@ -137,6 +140,46 @@ pub async fn securityhub(
         .timeout_config(timeouts(check_timeout))
         .build();
     SECURITYHUB.insert(&key, aws_sdk_securityhub::Client::from_conf(config))
+}
+
+/// Returns the shared S3 client of the target for checks with the given timeout.
+pub async fn s3(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_s3::Client {
+    let key = (target.clone(), check_timeout);
+    if let Some(client) = S3.get(&key) {
+        return client;
+    }
+    // Virtual-hosted addressing puts the bucket in the host name (BUCKET.127.0.0.1:5000), which
+    // neither resolves nor reaches an emulator on an address, so an endpoint override uses
+    // path-style URLs (ENDPOINT/BUCKET).
+    let config = aws_sdk_s3::config::Builder::from(&sdk_config(target).await)
+        .timeout_config(timeouts(check_timeout))
+        .force_path_style(target.endpoint_url.is_some())
+        .build();
+    S3.insert(&key, aws_sdk_s3::Client::from_conf(config))
+}
+
+/// Returns the shared GuardDuty client of the target for checks with the given timeout.
+pub async fn guardduty(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_guardduty::Client {
+    let key = (target.clone(), check_timeout);
+    if let Some(client) = GUARDDUTY.get(&key) {
+        return client;
+    }
+    let config = aws_sdk_guardduty::config::Builder::from(&sdk_config(target).await)
+        .timeout_config(timeouts(check_timeout))
+        .build();
+    GUARDDUTY.insert(&key, aws_sdk_guardduty::Client::from_conf(config))
+}
+
+/// Returns the shared KMS client of the target for checks with the given timeout.
+pub async fn kms(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_kms::Client {
+    let key = (target.clone(), check_timeout);
+    if let Some(client) = KMS.get(&key) {
+        return client;
+    }
+    let config = aws_sdk_kms::config::Builder::from(&sdk_config(target).await)
+        .timeout_config(timeouts(check_timeout))
+        .build();
+    KMS.insert(&key, aws_sdk_kms::Client::from_conf(config))
 }
 
 /// Stack size of the threads that run calls with very large response types.

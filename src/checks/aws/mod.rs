@@ -12,6 +12,9 @@
 pub mod alarms;
 pub mod client;
 pub mod dynamodb;
+pub mod guardduty;
+pub mod kms;
+pub mod s3;
 pub mod securityhub;
 
 use std::error::Error as StdError;
@@ -258,7 +261,8 @@ fn describe_service_error(code: &str, message: &str, call: CallContext<'_>) -> S
             "{service} throttled {operation} on {resource} in {target} after the SDK's \
              retries; run the check again later or raise `interval`"
         ),
-        "ResourceNotFoundException" | "ResourceNotFound" => {
+        // S3 returns NoSuchBucket and KMS NotFoundException for an unknown bucket or key.
+        "ResourceNotFoundException" | "ResourceNotFound" | "NoSuchBucket" | "NotFoundException" => {
             format!("{resource} not found in {target}; check the name and the region")
         }
         "UnrecognizedClientException"
