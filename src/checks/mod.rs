@@ -39,6 +39,9 @@ pub const KINDS: &[&str] = &[
     "dynamodb_item",
     "dynamodb_count",
     "securityhub_findings",
+    "lambda_functions",
+    "sns_topic",
+    "cognito_user_pool",
 ];
 
 /// The typed settings of one check, by kind.
@@ -62,6 +65,9 @@ pub enum CheckSpec {
     DynamodbItem(aws::dynamodb::ItemCheck),
     DynamodbCount(aws::dynamodb::CountCheck),
     SecurityhubFindings(aws::securityhub::FindingsCheck),
+    LambdaFunctions(aws::lambda::FunctionsCheck),
+    SnsTopic(aws::sns::TopicCheck),
+    CognitoUserPool(aws::cognito::UserPoolCheck),
 }
 
 /// An error in a check's settings: where in the `check` table it is, and what is wrong.
@@ -92,6 +98,9 @@ pub fn parse_spec(kind: &str, settings: toml::Table) -> Result<CheckSpec, SpecEr
         "securityhub_findings" => {
             deserialize_settings(settings).map(CheckSpec::SecurityhubFindings)
         }
+        "lambda_functions" => deserialize_settings(settings).map(CheckSpec::LambdaFunctions),
+        "sns_topic" => deserialize_settings(settings).map(CheckSpec::SnsTopic),
+        "cognito_user_pool" => deserialize_settings(settings).map(CheckSpec::CognitoUserPool),
         other => Err(SpecError {
             path: "kind".into(),
             message: format!(
@@ -155,6 +164,9 @@ pub fn settings_keys(kind: &str) -> Option<(&'static [&'static str], &'static [&
         "securityhub_findings" => {
             Some((aws::securityhub::CHECK_KEYS, aws::securityhub::EXPECT_KEYS))
         }
+        "lambda_functions" => Some((aws::lambda::CHECK_KEYS, aws::lambda::EXPECT_KEYS)),
+        "sns_topic" => Some((aws::sns::CHECK_KEYS, aws::sns::EXPECT_KEYS)),
+        "cognito_user_pool" => Some((aws::cognito::CHECK_KEYS, aws::cognito::EXPECT_KEYS)),
         _ => None,
     }
 }
@@ -191,6 +203,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(_) => "dynamodb_item",
             CheckSpec::DynamodbCount(_) => "dynamodb_count",
             CheckSpec::SecurityhubFindings(_) => "securityhub_findings",
+            CheckSpec::LambdaFunctions(_) => "lambda_functions",
+            CheckSpec::SnsTopic(_) => "sns_topic",
+            CheckSpec::CognitoUserPool(_) => "cognito_user_pool",
         }
     }
 
@@ -202,6 +217,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(check) => Some(&check.target),
             CheckSpec::DynamodbCount(check) => Some(&check.target),
             CheckSpec::SecurityhubFindings(check) => Some(&check.target),
+            CheckSpec::LambdaFunctions(check) => Some(&check.target),
+            CheckSpec::SnsTopic(check) => Some(&check.target),
+            CheckSpec::CognitoUserPool(check) => Some(&check.target),
             _ => None,
         }
     }
@@ -223,6 +241,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(check) => check.run(ctx).await,
             CheckSpec::DynamodbCount(check) => check.run(ctx).await,
             CheckSpec::SecurityhubFindings(check) => check.run(ctx).await,
+            CheckSpec::LambdaFunctions(check) => check.run(ctx).await,
+            CheckSpec::SnsTopic(check) => check.run(ctx).await,
+            CheckSpec::CognitoUserPool(check) => check.run(ctx).await,
         }
     }
 
@@ -243,6 +264,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(check) => check.describe(redactor),
             CheckSpec::DynamodbCount(check) => check.describe(redactor),
             CheckSpec::SecurityhubFindings(check) => check.describe(redactor),
+            CheckSpec::LambdaFunctions(check) => check.describe(redactor),
+            CheckSpec::SnsTopic(check) => check.describe(redactor),
+            CheckSpec::CognitoUserPool(check) => check.describe(redactor),
         }
     }
 }

@@ -11,8 +11,11 @@
 
 pub mod alarms;
 pub mod client;
+pub mod cognito;
 pub mod dynamodb;
+pub mod lambda;
 pub mod securityhub;
+pub mod sns;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -258,7 +261,7 @@ fn describe_service_error(code: &str, message: &str, call: CallContext<'_>) -> S
             "{service} throttled {operation} on {resource} in {target} after the SDK's \
              retries; run the check again later or raise `interval`"
         ),
-        "ResourceNotFoundException" | "ResourceNotFound" => {
+        "ResourceNotFoundException" | "ResourceNotFound" | "NotFound" => {
             format!("{resource} not found in {target}; check the name and the region")
         }
         "UnrecognizedClientException"
