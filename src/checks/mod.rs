@@ -42,6 +42,9 @@ pub const KINDS: &[&str] = &[
     "s3_bucket",
     "guardduty_detector",
     "kms_key",
+    "lambda_functions",
+    "sns_topic",
+    "cognito_user_pool",
 ];
 
 /// The typed settings of one check, by kind.
@@ -68,6 +71,9 @@ pub enum CheckSpec {
     S3Bucket(aws::s3::BucketCheck),
     GuarddutyDetector(aws::guardduty::DetectorCheck),
     KmsKey(aws::kms::KeyCheck),
+    LambdaFunctions(aws::lambda::FunctionsCheck),
+    SnsTopic(aws::sns::TopicCheck),
+    CognitoUserPool(aws::cognito::UserPoolCheck),
 }
 
 /// An error in a check's settings: where in the `check` table it is, and what is wrong.
@@ -101,6 +107,9 @@ pub fn parse_spec(kind: &str, settings: toml::Table) -> Result<CheckSpec, SpecEr
         "s3_bucket" => deserialize_settings(settings).map(CheckSpec::S3Bucket),
         "guardduty_detector" => deserialize_settings(settings).map(CheckSpec::GuarddutyDetector),
         "kms_key" => deserialize_settings(settings).map(CheckSpec::KmsKey),
+        "lambda_functions" => deserialize_settings(settings).map(CheckSpec::LambdaFunctions),
+        "sns_topic" => deserialize_settings(settings).map(CheckSpec::SnsTopic),
+        "cognito_user_pool" => deserialize_settings(settings).map(CheckSpec::CognitoUserPool),
         other => Err(SpecError {
             path: "kind".into(),
             message: format!(
@@ -167,6 +176,9 @@ pub fn settings_keys(kind: &str) -> Option<(&'static [&'static str], &'static [&
         "s3_bucket" => Some((aws::s3::CHECK_KEYS, aws::s3::EXPECT_KEYS)),
         "guardduty_detector" => Some((aws::guardduty::CHECK_KEYS, aws::guardduty::EXPECT_KEYS)),
         "kms_key" => Some((aws::kms::CHECK_KEYS, aws::kms::EXPECT_KEYS)),
+        "lambda_functions" => Some((aws::lambda::CHECK_KEYS, aws::lambda::EXPECT_KEYS)),
+        "sns_topic" => Some((aws::sns::CHECK_KEYS, aws::sns::EXPECT_KEYS)),
+        "cognito_user_pool" => Some((aws::cognito::CHECK_KEYS, aws::cognito::EXPECT_KEYS)),
         _ => None,
     }
 }
@@ -258,6 +270,9 @@ impl CheckSpec {
             CheckSpec::S3Bucket(_) => "s3_bucket",
             CheckSpec::GuarddutyDetector(_) => "guardduty_detector",
             CheckSpec::KmsKey(_) => "kms_key",
+            CheckSpec::LambdaFunctions(_) => "lambda_functions",
+            CheckSpec::SnsTopic(_) => "sns_topic",
+            CheckSpec::CognitoUserPool(_) => "cognito_user_pool",
         }
     }
 
@@ -272,6 +287,9 @@ impl CheckSpec {
             CheckSpec::S3Bucket(check) => Some(&check.target),
             CheckSpec::GuarddutyDetector(check) => Some(&check.target),
             CheckSpec::KmsKey(check) => Some(&check.target),
+            CheckSpec::LambdaFunctions(check) => Some(&check.target),
+            CheckSpec::SnsTopic(check) => Some(&check.target),
+            CheckSpec::CognitoUserPool(check) => Some(&check.target),
             _ => None,
         }
     }
@@ -296,6 +314,9 @@ impl CheckSpec {
             CheckSpec::S3Bucket(check) => check.run(ctx).await,
             CheckSpec::GuarddutyDetector(check) => check.run(ctx).await,
             CheckSpec::KmsKey(check) => check.run(ctx).await,
+            CheckSpec::LambdaFunctions(check) => check.run(ctx).await,
+            CheckSpec::SnsTopic(check) => check.run(ctx).await,
+            CheckSpec::CognitoUserPool(check) => check.run(ctx).await,
         }
     }
 
@@ -319,6 +340,9 @@ impl CheckSpec {
             CheckSpec::S3Bucket(check) => check.describe(redactor),
             CheckSpec::GuarddutyDetector(check) => check.describe(redactor),
             CheckSpec::KmsKey(check) => check.describe(redactor),
+            CheckSpec::LambdaFunctions(check) => check.describe(redactor),
+            CheckSpec::SnsTopic(check) => check.describe(redactor),
+            CheckSpec::CognitoUserPool(check) => check.describe(redactor),
         }
     }
 }

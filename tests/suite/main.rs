@@ -5,6 +5,7 @@ mod support;
 mod access_checks;
 mod authbridge_checklist;
 mod aws;
+mod aws_compute;
 mod aws_storage;
 mod cli;
 mod cockpit_tmux;

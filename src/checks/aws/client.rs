@@ -61,6 +61,10 @@ static SECURITYHUB: LazyLock<Cache<ClientKey, aws_sdk_securityhub::Client>> =
 static S3: LazyLock<Cache<ClientKey, aws_sdk_s3::Client>> = LazyLock::new(Cache::new);
 static GUARDDUTY: LazyLock<Cache<ClientKey, aws_sdk_guardduty::Client>> = LazyLock::new(Cache::new);
 static KMS: LazyLock<Cache<ClientKey, aws_sdk_kms::Client>> = LazyLock::new(Cache::new);
+static LAMBDA: LazyLock<Cache<ClientKey, aws_sdk_lambda::Client>> = LazyLock::new(Cache::new);
+static SNS: LazyLock<Cache<ClientKey, aws_sdk_sns::Client>> = LazyLock::new(Cache::new);
+static COGNITO: LazyLock<Cache<ClientKey, aws_sdk_cognitoidentityprovider::Client>> =
+    LazyLock::new(Cache::new);
 
 /// Returns the timeouts of a client for checks with the given timeout: the whole call,
 /// retries included, ends at the check's timeout, so the check reports it with its context.
@@ -180,6 +184,49 @@ pub async fn kms(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_kms::Cl
         .timeout_config(timeouts(check_timeout))
         .build();
     KMS.insert(&key, aws_sdk_kms::Client::from_conf(config))
+}
+
+/// Returns the shared Lambda client of the target for checks with the given timeout.
+pub async fn lambda(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_lambda::Client {
+    let key = (target.clone(), check_timeout);
+    if let Some(client) = LAMBDA.get(&key) {
+        return client;
+    }
+    let config = aws_sdk_lambda::config::Builder::from(&sdk_config(target).await)
+        .timeout_config(timeouts(check_timeout))
+        .build();
+    LAMBDA.insert(&key, aws_sdk_lambda::Client::from_conf(config))
+}
+
+/// Returns the shared SNS client of the target for checks with the given timeout.
+pub async fn sns(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_sns::Client {
+    let key = (target.clone(), check_timeout);
+    if let Some(client) = SNS.get(&key) {
+        return client;
+    }
+    let config = aws_sdk_sns::config::Builder::from(&sdk_config(target).await)
+        .timeout_config(timeouts(check_timeout))
+        .build();
+    SNS.insert(&key, aws_sdk_sns::Client::from_conf(config))
+}
+
+/// Returns the shared Cognito user pools client of the target for checks with the given
+/// timeout.
+pub async fn cognito(
+    target: &AwsTarget,
+    check_timeout: Duration,
+) -> aws_sdk_cognitoidentityprovider::Client {
+    let key = (target.clone(), check_timeout);
+    if let Some(client) = COGNITO.get(&key) {
+        return client;
+    }
+    let config = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk_config(target).await)
+        .timeout_config(timeouts(check_timeout))
+        .build();
+    COGNITO.insert(
+        &key,
+        aws_sdk_cognitoidentityprovider::Client::from_conf(config),
+    )
 }
 
 /// Stack size of the threads that run calls with very large response types.

@@ -11,11 +11,14 @@
 
 pub mod alarms;
 pub mod client;
+pub mod cognito;
 pub mod dynamodb;
 pub mod guardduty;
 pub mod kms;
+pub mod lambda;
 pub mod s3;
 pub mod securityhub;
+pub mod sns;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -261,8 +264,13 @@ fn describe_service_error(code: &str, message: &str, call: CallContext<'_>) -> S
             "{service} throttled {operation} on {resource} in {target} after the SDK's \
              retries; run the check again later or raise `interval`"
         ),
-        // S3 returns NoSuchBucket and KMS NotFoundException for an unknown bucket or key.
-        "ResourceNotFoundException" | "ResourceNotFound" | "NoSuchBucket" | "NotFoundException" => {
+        // S3 returns NoSuchBucket, KMS NotFoundException and SNS NotFound for an unknown
+        // bucket, key or topic.
+        "ResourceNotFoundException"
+        | "ResourceNotFound"
+        | "NoSuchBucket"
+        | "NotFoundException"
+        | "NotFound" => {
             format!("{resource} not found in {target}; check the name and the region")
         }
         "UnrecognizedClientException"
