@@ -39,6 +39,9 @@ pub const KINDS: &[&str] = &[
     "dynamodb_item",
     "dynamodb_count",
     "securityhub_findings",
+    "cloudwatch_metric",
+    "cloudwatch_dashboards",
+    "securityhub_hub",
 ];
 
 /// The typed settings of one check, by kind.
@@ -62,6 +65,9 @@ pub enum CheckSpec {
     DynamodbItem(aws::dynamodb::ItemCheck),
     DynamodbCount(aws::dynamodb::CountCheck),
     SecurityhubFindings(aws::securityhub::FindingsCheck),
+    CloudwatchMetric(aws::metric::MetricCheck),
+    CloudwatchDashboards(aws::dashboards::DashboardsCheck),
+    SecurityhubHub(aws::securityhub::HubCheck),
 }
 
 /// An error in a check's settings: where in the `check` table it is, and what is wrong.
@@ -92,6 +98,11 @@ pub fn parse_spec(kind: &str, settings: toml::Table) -> Result<CheckSpec, SpecEr
         "securityhub_findings" => {
             deserialize_settings(settings).map(CheckSpec::SecurityhubFindings)
         }
+        "cloudwatch_metric" => deserialize_settings(settings).map(CheckSpec::CloudwatchMetric),
+        "cloudwatch_dashboards" => {
+            deserialize_settings(settings).map(CheckSpec::CloudwatchDashboards)
+        }
+        "securityhub_hub" => deserialize_settings(settings).map(CheckSpec::SecurityhubHub),
         other => Err(SpecError {
             path: "kind".into(),
             message: format!(
@@ -155,6 +166,14 @@ pub fn settings_keys(kind: &str) -> Option<(&'static [&'static str], &'static [&
         "securityhub_findings" => {
             Some((aws::securityhub::CHECK_KEYS, aws::securityhub::EXPECT_KEYS))
         }
+        "cloudwatch_metric" => Some((aws::metric::CHECK_KEYS, aws::metric::EXPECT_KEYS)),
+        "cloudwatch_dashboards" => {
+            Some((aws::dashboards::CHECK_KEYS, aws::dashboards::EXPECT_KEYS))
+        }
+        "securityhub_hub" => Some((
+            aws::securityhub::HUB_CHECK_KEYS,
+            aws::securityhub::HUB_EXPECT_KEYS,
+        )),
         _ => None,
     }
 }
@@ -191,6 +210,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(_) => "dynamodb_item",
             CheckSpec::DynamodbCount(_) => "dynamodb_count",
             CheckSpec::SecurityhubFindings(_) => "securityhub_findings",
+            CheckSpec::CloudwatchMetric(_) => "cloudwatch_metric",
+            CheckSpec::CloudwatchDashboards(_) => "cloudwatch_dashboards",
+            CheckSpec::SecurityhubHub(_) => "securityhub_hub",
         }
     }
 
@@ -202,6 +224,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(check) => Some(&check.target),
             CheckSpec::DynamodbCount(check) => Some(&check.target),
             CheckSpec::SecurityhubFindings(check) => Some(&check.target),
+            CheckSpec::CloudwatchMetric(check) => Some(&check.target),
+            CheckSpec::CloudwatchDashboards(check) => Some(&check.target),
+            CheckSpec::SecurityhubHub(check) => Some(&check.target),
             _ => None,
         }
     }
@@ -223,6 +248,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(check) => check.run(ctx).await,
             CheckSpec::DynamodbCount(check) => check.run(ctx).await,
             CheckSpec::SecurityhubFindings(check) => check.run(ctx).await,
+            CheckSpec::CloudwatchMetric(check) => check.run(ctx).await,
+            CheckSpec::CloudwatchDashboards(check) => check.run(ctx).await,
+            CheckSpec::SecurityhubHub(check) => check.run(ctx).await,
         }
     }
 
@@ -243,6 +271,9 @@ impl CheckSpec {
             CheckSpec::DynamodbItem(check) => check.describe(redactor),
             CheckSpec::DynamodbCount(check) => check.describe(redactor),
             CheckSpec::SecurityhubFindings(check) => check.describe(redactor),
+            CheckSpec::CloudwatchMetric(check) => check.describe(redactor),
+            CheckSpec::CloudwatchDashboards(check) => check.describe(redactor),
+            CheckSpec::SecurityhubHub(check) => check.describe(redactor),
         }
     }
 }
@@ -317,6 +348,21 @@ pub struct Evidence {
     /// Free-form notes, such as "redirected 2 times" or the reason for an error.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A time series the check read, such as a metric's datapoints over its window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<EvidenceSeries>,
+}
+
+/// A series of values at equal intervals, oldest first, drawn as a sparkline.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceSeries {
+    /// What one point is, such as "Errors Sum per 1m".
+    pub label: String,
+    /// One value per interval; `None` where the interval has no data.
+    pub points: Vec<Option<f64>>,
+    /// Unit of the values, such as `Count`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 /// A titled grid of evidence: one row per label, one cell per column.

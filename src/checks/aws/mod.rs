@@ -11,7 +11,9 @@
 
 pub mod alarms;
 pub mod client;
+pub mod dashboards;
 pub mod dynamodb;
+pub mod metric;
 pub mod securityhub;
 
 use std::error::Error as StdError;
