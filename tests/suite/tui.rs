@@ -274,6 +274,7 @@ fn failed_health(started_at: &str, latency_ms: u64) -> CheckResult {
             },
         ],
         notes: Vec::new(),
+        series: None,
     };
     CheckResult {
         item_id: "health".into(),

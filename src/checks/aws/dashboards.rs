@@ -280,12 +280,14 @@ async fn list_dashboards(
     let mut read = 0;
     while let Some(page) = pages.next().await {
         let page = page?;
-        dashboards.extend(page.dashboard_entries().iter().map(|entry| DashboardView {
-            name: entry.dashboard_name().unwrap_or_default().to_string(),
-            last_modified: entry
-                .last_modified()
-                .and_then(|time| time.fmt(DateTimeFormat::DateTime).ok()),
-            size: entry.size(),
+        dashboards.extend(page.dashboard_entries().iter().map(|entry| {
+            DashboardView {
+                name: entry.dashboard_name().unwrap_or_default().to_string(),
+                last_modified: entry
+                    .last_modified()
+                    .and_then(|time| time.fmt(DateTimeFormat::DateTime).ok()),
+                size: entry.size(),
+            }
         }));
         read += 1;
         // NOTE: a dashboard beyond the last page read counts as not found.
@@ -389,7 +391,10 @@ mod tests {
     #[test]
     fn body_namespaces_rejects_bad_bodies() {
         assert!(body_namespaces("{not json").is_err());
-        let large = format!("{{\"widgets\": [], \"pad\": \"{}\"}}", "x".repeat(MAX_BODY_BYTES));
+        let large = format!(
+            "{{\"widgets\": [], \"pad\": \"{}\"}}",
+            "x".repeat(MAX_BODY_BYTES)
+        );
         let message = body_namespaces(&large).unwrap_err();
         assert!(message.contains("bytes"), "{message}");
     }

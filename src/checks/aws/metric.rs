@@ -366,7 +366,7 @@ impl MetricCheck {
             Ok(output) => output,
             Err(err) => return error_probe(&err, call),
         };
-        let mut evidence = self.request_evidence(start, end);
+        let mut evidence = self.request_evidence(start, end, &ctx.redactor);
         let results = output.metric_data_results();
         if let Some(probe) = failed_status(results, &mut evidence, &ctx.redactor) {
             return probe;
@@ -375,7 +375,7 @@ impl MetricCheck {
             values: slot_values(results, VALUE_ID, start, self.period.as_secs(), slots),
             weights: slot_values(results, WEIGHT_ID, start, self.period.as_secs(), slots),
         };
-        self.evaluate(&data, evidence)
+        self.evaluate(&data, evidence, &ctx.redactor)
     }
 
     /// Returns the start of the window in seconds since the epoch and its number of periods.
@@ -413,17 +413,20 @@ impl MetricCheck {
             .build()
     }
 
-    fn request_evidence(&self, start: u64, end: u64) -> Evidence {
+    fn request_evidence(&self, start: u64, end: u64, redactor: &Redactor) -> Evidence {
         let mut evidence = Evidence::default();
         evidence
             .request
             .push(format!("CloudWatch GetMetricData in {}", self.target));
-        evidence.request.push(format!(
-            "metric {} {}{}",
+        let metric = format!(
+            "{} {}{}",
             self.namespace,
             self.metric,
             self.dimensions_text()
-        ));
+        );
+        evidence
+            .request
+            .push(format!("metric {}", shown_text(&metric, redactor)));
         evidence.request.push(format!(
             "statistic {} per {} from {} to {}",
             self.statistic.as_str(),
@@ -446,9 +449,10 @@ impl MetricCheck {
         format!(" ({})", pairs.join(", "))
     }
 
-    fn evaluate(&self, data: &WindowData, mut evidence: Evidence) -> Probe {
+    fn evaluate(&self, data: &WindowData, mut evidence: Evidence, redactor: &Redactor) -> Probe {
         let window = format_duration(self.window);
-        let subject = format!("{} {} over {window}", self.metric, self.statistic.as_str());
+        let metric = shown_text(&self.metric, redactor);
+        let subject = format!("{metric} {} over {window}", self.statistic.as_str());
         let with_data = data.values.iter().flatten().count();
         evidence.notes.push(format!(
             "{with_data} of {} periods have datapoints",
@@ -456,8 +460,7 @@ impl MetricCheck {
         ));
         evidence.series = Some(EvidenceSeries {
             label: format!(
-                "{} {} per {}",
-                self.metric,
+                "{metric} {} per {}",
                 self.statistic.as_str(),
                 format_duration(self.period)
             ),
@@ -728,7 +731,8 @@ mod tests {
 
     #[test]
     fn settings_parse_percentile() {
-        let settings = format!("{BASE}statistic = \"p99.9\"\nwindow = \"1h\"\nexpect = {{ max = 2 }}");
+        let settings =
+            format!("{BASE}statistic = \"p99.9\"\nwindow = \"1h\"\nexpect = {{ max = 2 }}");
         let parsed = check(&settings).unwrap();
         assert_eq!(
             parsed.statistic,
@@ -740,16 +744,43 @@ mod tests {
     #[test]
     fn settings_reject_bad_values() {
         let cases = [
-            ("statistic = \"Total\"\nwindow = \"15m\"\nexpect = { max = 0 }", "statistic"),
-            ("statistic = \"p0\"\nwindow = \"15m\"\nexpect = { max = 0 }", "statistic"),
-            ("statistic = \"Sum\"\nwindow = \"90s\"\nexpect = { max = 0 }", "window"),
-            ("statistic = \"Sum\"\nwindow = \"15m\"\nperiod = \"7m\"\nexpect = { max = 0 }", "divide"),
-            ("statistic = \"Sum\"\nwindow = \"15m\"\nperiod = \"45s\"\nexpect = { max = 0 }", "period"),
-            ("statistic = \"Sum\"\nwindow = \"2d\"\nperiod = \"1m\"\nexpect = { max = 0 }", "raise"),
+            (
+                "statistic = \"Total\"\nwindow = \"15m\"\nexpect = { max = 0 }",
+                "statistic",
+            ),
+            (
+                "statistic = \"p0\"\nwindow = \"15m\"\nexpect = { max = 0 }",
+                "statistic",
+            ),
+            (
+                "statistic = \"Sum\"\nwindow = \"90s\"\nexpect = { max = 0 }",
+                "window",
+            ),
+            (
+                "statistic = \"Sum\"\nwindow = \"15m\"\nperiod = \"7m\"\nexpect = { max = 0 }",
+                "divide",
+            ),
+            (
+                "statistic = \"Sum\"\nwindow = \"15m\"\nperiod = \"45s\"\nexpect = { max = 0 }",
+                "period",
+            ),
+            (
+                "statistic = \"Sum\"\nwindow = \"2d\"\nperiod = \"1m\"\nexpect = { max = 0 }",
+                "raise",
+            ),
             ("statistic = \"Sum\"\nwindow = \"15m\"", "expect.max"),
-            ("statistic = \"Sum\"\nwindow = \"15m\"\nexpect = { min = 3, max = 1 }", "greater"),
-            ("statistic = \"Sum\"\nwindow = \"15m\"\nunit = \"Apples\"\nexpect = { max = 0 }", "unit"),
-            ("statistic = \"Sum\"\nwindow = \"15m\"\nexpect = { max = 0, missing_data = \"skip\" }", "skip"),
+            (
+                "statistic = \"Sum\"\nwindow = \"15m\"\nexpect = { min = 3, max = 1 }",
+                "greater",
+            ),
+            (
+                "statistic = \"Sum\"\nwindow = \"15m\"\nunit = \"Apples\"\nexpect = { max = 0 }",
+                "unit",
+            ),
+            (
+                "statistic = \"Sum\"\nwindow = \"15m\"\nexpect = { max = 0, missing_data = \"skip\" }",
+                "skip",
+            ),
         ];
         for (settings, needle) in cases {
             let result = check(&format!("{BASE}{settings}"));
@@ -760,7 +791,8 @@ mod tests {
 
     #[test]
     fn window_aligns_to_minutes() {
-        let settings = format!("{BASE}statistic = \"Sum\"\nwindow = \"15m\"\nexpect = {{ max = 0 }}");
+        let settings =
+            format!("{BASE}statistic = \"Sum\"\nwindow = \"15m\"\nexpect = {{ max = 0 }}");
         let parsed = check(&settings).unwrap();
         let now = UNIX_EPOCH + Duration::from_secs(1_000_000_030);
         let (start, slots) = parsed.window_start(now);
@@ -783,8 +815,9 @@ mod tests {
             ("Average", 2.5),
         ];
         for (statistic, expected) in cases {
-            let settings =
-                format!("{BASE}statistic = \"{statistic}\"\nwindow = \"3m\"\nexpect = {{ max = 0 }}");
+            let settings = format!(
+                "{BASE}statistic = \"{statistic}\"\nwindow = \"3m\"\nexpect = {{ max = 0 }}"
+            );
             let parsed = check(&settings).unwrap();
             assert_eq!(parsed.aggregate(&data), Some(expected), "{statistic}");
         }

@@ -491,7 +491,9 @@ async fn hub_enabled(
     let enabled = match client.describe_hub().send().await {
         Ok(hub) => {
             if let Some(arn) = hub.hub_arn() {
-                evidence.notes.push(format!("hub {}", shown_text(arn, redactor)));
+                evidence
+                    .notes
+                    .push(format!("hub {}", shown_text(arn, redactor)));
             }
             true
         }
