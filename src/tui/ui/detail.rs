@@ -173,23 +173,21 @@ fn render_series(frame: &mut Frame, app: &App, series: &EvidenceSeries, area: Re
     frame.render_widget(sparkline, spark_area);
 }
 
-/// Returns one line about a series: its label, the points with data, and the last, lowest
-/// and highest value.
+/// Returns one line about a series: its label and unit, the points with data, and the last,
+/// lowest and highest value.
 pub(super) fn series_summary(series: &EvidenceSeries) -> String {
     let known: Vec<f64> = series.points.iter().flatten().copied().collect();
-    let unit = series
-        .unit
-        .as_deref()
-        .map(|unit| format!(" {}", safe_line(unit)))
-        .unwrap_or_default();
-    let label = safe_line(&series.label);
+    let mut label = safe_line(&series.label);
+    if let Some(unit) = &series.unit {
+        label = format!("{label} ({})", safe_line(unit));
+    }
     let Some(last) = known.last() else {
         return format!("{label}: no data in {} points", series.points.len());
     };
     let min = known.iter().copied().fold(f64::INFINITY, f64::min);
     let max = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     format!(
-        "{label}: {} of {} points with data, last {}{unit}, min {}{unit}, max {}{unit}",
+        "{label}: {}/{} points, last {}, min {}, max {}",
         known.len(),
         series.points.len(),
         format_value(*last),
