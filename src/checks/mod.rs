@@ -356,7 +356,7 @@ pub struct Evidence {
 /// A series of values at equal intervals, oldest first, drawn as a sparkline.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceSeries {
-    /// What one point is, such as "Errors Sum per 1m".
+    /// The meaning of one point, such as "Errors Sum per 1m".
     pub label: String,
     /// One value per interval; `None` where the interval has no data.
     pub points: Vec<Option<f64>>,

@@ -1,7 +1,7 @@
 //! The CloudWatch metric and dashboard kinds and the Security Hub hub kind. The CloudWatch
 //! checks run against moto through the moto bridge, with datapoints and dashboards written by
 //! the AWS SDK. moto 5.2 has no GetEnabledStandards operation, so the standards tests run
-//! against a local server on 127.0.0.1 that answers DescribeHub and GetEnabledStandards with
+//! against a local server on 127.0.0.1 that responds to DescribeHub and GetEnabledStandards with
 //! the response shapes of the Security Hub API reference.
 
 use crate::support::moto;
@@ -171,7 +171,7 @@ async fn metric_average_weights_samples() {
     let (_moto, bridge) = moto_with_bridge().await;
     let config = moto_sdk_config(&bridge.endpoint()).await;
     let client = aws_sdk_cloudwatch::Client::new(&config);
-    // One period averages 10 and 20 (15 over 2 samples), another holds 40 (1 sample): the
+    // One period averages 10 and 20 (15 over 2 samples), another contains 40 (1 sample): the
     // window's average is 70 / 3, not the mean of the periods, 27.5.
     let recent = seconds_ago(2 * 60);
     put_datapoint(&client, "authbridge", 10.0, recent).await;
@@ -416,7 +416,7 @@ const FSBP_ARN: &str =
     "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0";
 const CIS_ARN: &str = "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0";
 
-/// Starts a server on 127.0.0.1 that answers DescribeHub with an enabled hub and
+/// Starts a server on 127.0.0.1 that responds to DescribeHub with an enabled hub and
 /// GetEnabledStandards with a READY Foundational Security Best Practices subscription and an
 /// INCOMPLETE CIS one.
 async fn start_standards_server() -> String {

@@ -36,12 +36,12 @@ pub const CHECK_KEYS: &[&str] = &[
 /// Keys of the kind's `expect` table.
 pub const EXPECT_KEYS: &[&str] = &["max", "min", "missing_data"];
 
-/// Number of periods the default period splits the window into, about.
+/// Approximate number of periods the default period splits the window into.
 const DEFAULT_POINTS: u64 = 15;
 /// Maximum number of periods in a window, so one query stays one page and the sparkline stays
 /// readable.
 const MAX_POINTS: u64 = 1440;
-/// Longest window: CloudWatch keeps hourly datapoints for 455 days.
+/// Maximum window in seconds, because CloudWatch keeps hourly datapoints for 455 days.
 const MAX_WINDOW_SECS: u64 = 455 * 24 * 3600;
 /// Periods below a minute that CloudWatch accepts, for high-resolution metrics.
 const HIGH_RESOLUTION_PERIODS: &[u64] = &[1, 5, 10, 30];
@@ -66,7 +66,7 @@ pub struct MetricCheck {
     pub unit: Option<String>,
     /// Length of the window that ends now, a whole number of periods.
     pub window: Duration,
-    /// Length of one datapoint.
+    /// Length of the period that one datapoint covers.
     pub period: Duration,
     pub expect: MetricExpect,
 }
@@ -123,7 +123,7 @@ impl MetricStatistic {
     }
 }
 
-/// What a window without datapoints means.
+/// The outcome of a window without datapoints.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MissingData {
@@ -255,7 +255,7 @@ fn validate_dimensions(dimensions: &BTreeMap<String, String>) -> Result<(), Stri
 fn parse_window(text: &str) -> Result<Duration, String> {
     let window = parse_duration(text).map_err(|err| format!("`window`: {err}"))?;
     let seconds = window.as_secs();
-    if window.subsec_nanos() != 0 || seconds % 60 != 0 || seconds == 0 {
+    if window.subsec_nanos() != 0 || !seconds.is_multiple_of(60) || seconds == 0 {
         return Err(format!(
             "invalid `window` `{text}`: use whole minutes, such as `15m` or `24h`"
         ));
@@ -274,14 +274,15 @@ fn parse_period(text: &str, window: Duration) -> Result<Duration, String> {
     let period = parse_duration(text).map_err(|err| format!("`period`: {err}"))?;
     let seconds = period.as_secs();
     let valid = period.subsec_nanos() == 0
-        && (HIGH_RESOLUTION_PERIODS.contains(&seconds) || (seconds > 0 && seconds % 60 == 0));
+        && (HIGH_RESOLUTION_PERIODS.contains(&seconds)
+            || (seconds > 0 && seconds.is_multiple_of(60)));
     if !valid {
         return Err(format!(
             "invalid `period` `{text}`: use 1s, 5s, 10s, 30s or whole minutes, such as `1m`"
         ));
     }
     let window_seconds = window.as_secs();
-    if seconds > window_seconds || window_seconds % seconds != 0 {
+    if seconds > window_seconds || !window_seconds.is_multiple_of(seconds) {
         return Err(format!(
             "`period` `{text}` does not divide `window` `{}` evenly; choose a period such as \
              `1m` or `5m` that does",
@@ -304,7 +305,7 @@ fn default_period(window: Duration) -> Duration {
     let window_seconds = window.as_secs();
     let mut seconds = window_seconds.div_ceil(DEFAULT_POINTS).div_ceil(60).max(1) * 60;
     // A window of whole minutes ends this loop at the latest when the period is the window.
-    while seconds < window_seconds && window_seconds % seconds != 0 {
+    while seconds < window_seconds && !window_seconds.is_multiple_of(seconds) {
         seconds += 60;
     }
     Duration::from_secs(seconds.min(window_seconds))
@@ -345,6 +346,7 @@ impl MetricCheck {
     /// bounds.
     pub async fn run(&self, ctx: &ProbeContext) -> Probe {
         let client = client::cloudwatch(&self.target, ctx.timeout).await;
+
         let resource = format!("metric {} {}", self.namespace, self.metric);
         let call = CallContext {
             service: "CloudWatch",
@@ -366,6 +368,7 @@ impl MetricCheck {
             Ok(output) => output,
             Err(err) => return error_probe(&err, call),
         };
+
         let mut evidence = self.request_evidence(start, end, &ctx.redactor);
         let results = output.metric_data_results();
         if let Some(probe) = failed_status(results, &mut evidence, &ctx.redactor) {
@@ -543,8 +546,8 @@ impl MetricCheck {
         let value = match self.statistic {
             MetricStatistic::Sum | MetricStatistic::SampleCount => values.iter().sum(),
             MetricStatistic::Minimum => values.iter().copied().fold(f64::INFINITY, f64::min),
-            // A percentile of the window cannot be computed from the periods' percentiles; the
-            // highest one is an upper bound, exact when `period` equals `window`.
+            // A window's percentile cannot be computed from its periods' percentiles. The highest
+            // period value is an upper bound, exact when `period` equals `window`.
             MetricStatistic::Maximum | MetricStatistic::Percentile(_) => {
                 values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
             }

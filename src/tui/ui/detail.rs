@@ -81,7 +81,7 @@ pub fn render_detail(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(paragraph, marker_area);
     }
 
-    // The check's own series says more about the item than the latency of its attempts.
+    // The check's own series describes the item better than the latency of its attempts.
     match (spark_area, series) {
         (Some(spark_area), Some(series)) => render_series(frame, app, series, spark_area),
         (Some(spark_area), None) => render_sparkline(frame, app, &latencies, spark_area),
