@@ -721,7 +721,7 @@ mod tests {
             (24 * 3600, 5760),
             (100 * 60, 600),
             (60, 60),
-            (7 * 60, 420),
+            (7 * 60, 60),
         ];
         for (window, period) in cases {
             assert_eq!(
@@ -797,10 +797,10 @@ mod tests {
         let settings =
             format!("{BASE}statistic = \"Sum\"\nwindow = \"15m\"\nexpect = {{ max = 0 }}");
         let parsed = check(&settings).unwrap();
-        let now = UNIX_EPOCH + Duration::from_secs(1_000_000_030);
+        let now = UNIX_EPOCH + Duration::from_secs(60 * 1_000_000 + 30);
         let (start, slots) = parsed.window_start(now);
         assert_eq!(slots, 15);
-        assert_eq!(start, 1_000_000_060 - 900);
+        assert_eq!(start, 60 * 1_000_001 - 900);
     }
 
     #[test]
