@@ -45,6 +45,9 @@ pub const KINDS: &[&str] = &[
     "lambda_functions",
     "sns_topic",
     "cognito_user_pool",
+    "cloudwatch_metric",
+    "cloudwatch_dashboards",
+    "securityhub_hub",
 ];
 
 /// The typed settings of one check, by kind.
@@ -74,6 +77,9 @@ pub enum CheckSpec {
     LambdaFunctions(aws::lambda::FunctionsCheck),
     SnsTopic(aws::sns::TopicCheck),
     CognitoUserPool(aws::cognito::UserPoolCheck),
+    CloudwatchMetric(aws::metric::MetricCheck),
+    CloudwatchDashboards(aws::dashboards::DashboardsCheck),
+    SecurityhubHub(aws::securityhub::HubCheck),
 }
 
 /// An error in a check's settings: where in the `check` table it is, and what is wrong.
@@ -110,6 +116,11 @@ pub fn parse_spec(kind: &str, settings: toml::Table) -> Result<CheckSpec, SpecEr
         "lambda_functions" => deserialize_settings(settings).map(CheckSpec::LambdaFunctions),
         "sns_topic" => deserialize_settings(settings).map(CheckSpec::SnsTopic),
         "cognito_user_pool" => deserialize_settings(settings).map(CheckSpec::CognitoUserPool),
+        "cloudwatch_metric" => deserialize_settings(settings).map(CheckSpec::CloudwatchMetric),
+        "cloudwatch_dashboards" => {
+            deserialize_settings(settings).map(CheckSpec::CloudwatchDashboards)
+        }
+        "securityhub_hub" => deserialize_settings(settings).map(CheckSpec::SecurityhubHub),
         other => Err(SpecError {
             path: "kind".into(),
             message: format!(
@@ -179,6 +190,14 @@ pub fn settings_keys(kind: &str) -> Option<(&'static [&'static str], &'static [&
         "lambda_functions" => Some((aws::lambda::CHECK_KEYS, aws::lambda::EXPECT_KEYS)),
         "sns_topic" => Some((aws::sns::CHECK_KEYS, aws::sns::EXPECT_KEYS)),
         "cognito_user_pool" => Some((aws::cognito::CHECK_KEYS, aws::cognito::EXPECT_KEYS)),
+        "cloudwatch_metric" => Some((aws::metric::CHECK_KEYS, aws::metric::EXPECT_KEYS)),
+        "cloudwatch_dashboards" => {
+            Some((aws::dashboards::CHECK_KEYS, aws::dashboards::EXPECT_KEYS))
+        }
+        "securityhub_hub" => Some((
+            aws::securityhub::HUB_CHECK_KEYS,
+            aws::securityhub::HUB_EXPECT_KEYS,
+        )),
         _ => None,
     }
 }
@@ -273,6 +292,9 @@ impl CheckSpec {
             CheckSpec::LambdaFunctions(_) => "lambda_functions",
             CheckSpec::SnsTopic(_) => "sns_topic",
             CheckSpec::CognitoUserPool(_) => "cognito_user_pool",
+            CheckSpec::CloudwatchMetric(_) => "cloudwatch_metric",
+            CheckSpec::CloudwatchDashboards(_) => "cloudwatch_dashboards",
+            CheckSpec::SecurityhubHub(_) => "securityhub_hub",
         }
     }
 
@@ -290,6 +312,9 @@ impl CheckSpec {
             CheckSpec::LambdaFunctions(check) => Some(&check.target),
             CheckSpec::SnsTopic(check) => Some(&check.target),
             CheckSpec::CognitoUserPool(check) => Some(&check.target),
+            CheckSpec::CloudwatchMetric(check) => Some(&check.target),
+            CheckSpec::CloudwatchDashboards(check) => Some(&check.target),
+            CheckSpec::SecurityhubHub(check) => Some(&check.target),
             _ => None,
         }
     }
@@ -317,6 +342,9 @@ impl CheckSpec {
             CheckSpec::LambdaFunctions(check) => check.run(ctx).await,
             CheckSpec::SnsTopic(check) => check.run(ctx).await,
             CheckSpec::CognitoUserPool(check) => check.run(ctx).await,
+            CheckSpec::CloudwatchMetric(check) => check.run(ctx).await,
+            CheckSpec::CloudwatchDashboards(check) => check.run(ctx).await,
+            CheckSpec::SecurityhubHub(check) => check.run(ctx).await,
         }
     }
 
@@ -343,6 +371,9 @@ impl CheckSpec {
             CheckSpec::LambdaFunctions(check) => check.describe(redactor),
             CheckSpec::SnsTopic(check) => check.describe(redactor),
             CheckSpec::CognitoUserPool(check) => check.describe(redactor),
+            CheckSpec::CloudwatchMetric(check) => check.describe(redactor),
+            CheckSpec::CloudwatchDashboards(check) => check.describe(redactor),
+            CheckSpec::SecurityhubHub(check) => check.describe(redactor),
         }
     }
 }
@@ -421,6 +452,9 @@ pub struct Evidence {
     /// the launch record can name the exact bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FileDigest>,
+    /// A time series the check read, such as a metric's datapoints over its window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<EvidenceSeries>,
 }
 
 /// A file a check read, by path and SHA-256.
@@ -430,6 +464,18 @@ pub struct FileDigest {
     pub path: String,
     /// Lowercase hex SHA-256 of the whole file.
     pub sha256: String,
+}
+
+/// A series of values at equal intervals, oldest first, drawn as a sparkline.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceSeries {
+    /// The meaning of one point, such as "Errors Sum per 1m".
+    pub label: String,
+    /// One value per interval; `None` where the interval has no data.
+    pub points: Vec<Option<f64>>,
+    /// Unit of the values, such as `Count`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 /// A titled grid of evidence: one row per label, one cell per column.

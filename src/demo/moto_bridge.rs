@@ -299,10 +299,17 @@ fn cbor_to_json(value: Cbor) -> Json {
     }
 }
 
+/// CloudWatch output members of timestamp type whose names do not end in `Timestamp`:
+/// `DashboardEntry.LastModified` and the dates of metric streams.
+const TIMESTAMP_MEMBERS: &[&str] = &["LastModified", "CreationDate", "LastUpdateDate"];
+
 /// Converts a JSON response value to CBOR. JSON 1.0 writes timestamps as epoch seconds, so
-/// members named `...Timestamp`, and the items of `...Timestamps` lists, become tag-1 values.
+/// members named `...Timestamp` or listed in [`TIMESTAMP_MEMBERS`], and the items of
+/// `...Timestamps` lists, become tag-1 values.
 fn json_to_cbor(value: Json, key: &str) -> Cbor {
-    let is_timestamp = key.ends_with("Timestamp") || key.ends_with("Timestamps");
+    let is_timestamp = key.ends_with("Timestamp")
+        || key.ends_with("Timestamps")
+        || TIMESTAMP_MEMBERS.contains(&key);
     match value {
         Json::Number(number) if is_timestamp => {
             let seconds = number.as_f64().unwrap_or_default();

@@ -6,6 +6,7 @@ mod access_checks;
 mod authbridge_checklist;
 mod aws;
 mod aws_compute;
+mod aws_metrics;
 mod aws_storage;
 mod cli;
 mod cockpit_tmux;

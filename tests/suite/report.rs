@@ -159,6 +159,7 @@ fn mixed_run() -> Run {
                 }],
             }],
         }],
+        series: None,
     };
     let slow_evidence = Evidence {
         notes: vec!["no response within 1s".into()],

@@ -10,7 +10,8 @@ use golive::checklist::{
     SignOffSpec,
 };
 use golive::checks::{
-    Assertion, CheckResult, Evidence, EvidenceCell, EvidenceRow, EvidenceTable, Outcome, parse_spec,
+    Assertion, CheckResult, Evidence, EvidenceCell, EvidenceRow, EvidenceSeries, EvidenceTable,
+    Outcome, parse_spec,
 };
 use golive::engine::EngineEvent;
 use golive::journal::{Event, EventKind, Journal, JournalError};
@@ -275,6 +276,7 @@ fn failed_health(started_at: &str, latency_ms: u64) -> CheckResult {
             },
         ],
         notes: Vec::new(),
+        series: None,
     };
     CheckResult {
         item_id: "health".into(),
@@ -2282,4 +2284,84 @@ fn copy_of_headers_check_copies_request() {
     };
     assert!(command.starts_with("curl"), "{command}");
     assert!(command.contains("http://127.0.0.1:9/headers"), "{command}");
+}
+
+/// A checklist with one `cloudwatch_metric` item.
+fn metric_checklist() -> Arc<Checklist> {
+    let text = r#"[checklist]
+title = "AuthBridge monitoring"
+
+[[phases]]
+id = "monitoring"
+title = "Monitoring"
+
+[[phases.items]]
+id = "api-5xx-15m"
+title = "No API Gateway 5xx errors in 15 minutes"
+severity = "high"
+owner = "architect"
+check = { kind = "cloudwatch_metric", region = "af-south-1", namespace = "AWS/ApiGateway", metric = "5XXError", dimensions = { ApiName = "authbridge" }, statistic = "Sum", window = "15m", expect = { max = 0 } }
+"#;
+    let loaded = golive::checklist::loader::load_str_with_env(
+        std::path::Path::new("metric.toml"),
+        text,
+        None,
+        &std::collections::BTreeMap::new(),
+        &golive::checklist::loader::LoadDefaults::default(),
+        &|_: &str| None,
+    )
+    .expect("metric checklist loads");
+    Arc::new(loaded.checklist)
+}
+
+#[test]
+fn detail_of_metric_check_draws_series() {
+    let mut app = app_for(metric_checklist(), Box::new(MemoryJournal::default()));
+    let points = vec![
+        None,
+        Some(0.0),
+        Some(0.0),
+        Some(1.0),
+        None,
+        Some(4.0),
+        Some(2.0),
+        Some(0.0),
+        None,
+        None,
+        Some(3.0),
+        Some(8.0),
+        Some(5.0),
+        Some(1.0),
+        Some(0.0),
+    ];
+    let evidence = Evidence {
+        request: vec![
+            "CloudWatch GetMetricData in af-south-1".into(),
+            "metric AWS/ApiGateway 5XXError (ApiName=authbridge)".into(),
+        ],
+        assertions: vec![Assertion {
+            subject: "5XXError Sum over 15m".into(),
+            expected: "at most 0".into(),
+            actual: "24".into(),
+            passed: false,
+        }],
+        notes: vec!["11 of 15 periods have datapoints".into()],
+        series: Some(EvidenceSeries {
+            label: "5XXError Sum per 1m".into(),
+            points,
+            unit: Some("Count".into()),
+        }),
+        ..Evidence::default()
+    };
+    app.apply_engine_event(EngineEvent::Finished(CheckResult {
+        item_id: "api-5xx-15m".into(),
+        outcome: Outcome::Fail,
+        summary: "5XXError Sum over 15m: expected at most 0, got 24".into(),
+        evidence,
+        started_at: fixed("2026-02-16T05:44:00Z"),
+        elapsed_ms: 180,
+        attempts: 1,
+    }));
+    app.status_line = None;
+    insta::assert_snapshot!(draw(&app, 120, 40).backend());
 }

@@ -12,10 +12,12 @@
 pub mod alarms;
 pub mod client;
 pub mod cognito;
+pub mod dashboards;
 pub mod dynamodb;
 pub mod guardduty;
 pub mod kms;
 pub mod lambda;
+pub mod metric;
 pub mod s3;
 pub mod securityhub;
 pub mod sns;

@@ -1,5 +1,6 @@
-//! The `securityhub_findings` check kind: Security Hub is enabled and the active findings of
-//! each severity stay within their maximum.
+//! The Security Hub check kinds: `securityhub_findings` (Security Hub is enabled and the active
+//! findings of each severity stay within their maximum) and `securityhub_hub` (Security Hub is
+//! enabled with the given standards).
 //!
 //! A finding counts when its record state is ACTIVE and its workflow status is NEW or NOTIFIED,
 //! the findings not yet resolved or suppressed. Each severity label costs one paginated
@@ -156,45 +157,11 @@ impl FindingsCheck {
         evidence
             .request
             .push(format!("Security Hub DescribeHub in {}", self.target));
-        let hub_call = CallContext {
-            service: "Security Hub",
-            operation: "DescribeHub",
-            resource: "the hub",
-            target: &self.target,
-        };
-        match client.describe_hub().send().await {
-            Ok(hub) => {
-                if let Some(arn) = hub.hub_arn() {
-                    evidence
-                        .notes
-                        .push(format!("hub {}", shown_text(arn, &ctx.redactor)));
-                }
-            }
-            Err(err) => {
-                // Security Hub returns InvalidAccessException when the account has not
-                // enabled it in this region, which is a missed expectation, not an error.
-                let not_enabled = err
-                    .as_service_error()
-                    .and_then(aws_sdk_securityhub::error::ProvideErrorMetadata::code)
-                    == Some("InvalidAccessException");
-                if !not_enabled {
-                    return error_probe(&err, hub_call);
-                }
-                evidence.assertions.push(Assertion {
-                    subject: "Security Hub".into(),
-                    expected: "enabled".into(),
-                    actual: format!("not enabled in {}", self.target),
-                    passed: false,
-                });
-                return Probe::from_assertions(evidence);
-            }
+        match hub_enabled(&client, &self.target, &mut evidence, &ctx.redactor).await {
+            Ok(true) => {}
+            Ok(false) => return Probe::from_assertions(evidence),
+            Err(probe) => return *probe,
         }
-        evidence.assertions.push(Assertion {
-            subject: "Security Hub".into(),
-            expected: "enabled".into(),
-            actual: "enabled".into(),
-            passed: true,
-        });
 
         let mut table = EvidenceTable {
             title: "active findings".into(),
@@ -354,4 +321,234 @@ fn is_active(finding: &AwsSecurityFinding, severity: Severity) -> bool {
         .and_then(|finding_severity| finding_severity.label())
         .is_none_or(|label| *label == severity.label());
     record_active && workflow_open && severity_matches
+}
+
+/// Keys of the `securityhub_hub` kind's `check` table besides `kind`, `timeout`, `retries` and
+/// `interval`.
+pub const HUB_CHECK_KEYS: &[&str] = &["region", "profile", "endpoint_url", "expect"];
+/// Keys of the `securityhub_hub` kind's `expect` table.
+pub const HUB_EXPECT_KEYS: &[&str] = &["standards"];
+
+/// Pages of enabled standards read before the listing stops.
+const MAX_STANDARDS_PAGES: usize = 20;
+
+/// Settings of a `securityhub_hub` check: Security Hub is enabled and the given standards are
+/// enabled and ready.
+#[derive(Debug, Clone)]
+pub struct HubCheck {
+    pub target: AwsTarget,
+    /// Standards that must be enabled, as parts of their ARN such as
+    /// `aws-foundational-security-best-practices`, lowercase with spaces turned into dashes.
+    pub standards: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHubCheck {
+    region: String,
+    #[serde(default)]
+    profile: Option<String>,
+    #[serde(default)]
+    endpoint_url: Option<String>,
+    #[serde(default)]
+    expect: HubExpect,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HubExpect {
+    #[serde(default)]
+    standards: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for HubCheck {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+
+        let raw = RawHubCheck::deserialize(deserializer)?;
+        let mut standards = Vec::new();
+        for standard in raw.expect.standards {
+            let normalized = standard.trim().to_lowercase().replace(' ', "-");
+            if normalized.is_empty() {
+                return Err(D::Error::custom(
+                    "`expect.standards` contains an empty name; write them like \
+                     \"aws-foundational-security-best-practices\"",
+                ));
+            }
+            standards.push(normalized);
+        }
+        Ok(HubCheck {
+            target: target_from_raw(RawTarget {
+                region: raw.region,
+                profile: raw.profile,
+                endpoint_url: raw.endpoint_url,
+            })?,
+            standards,
+        })
+    }
+}
+
+/// One enabled standard as GetEnabledStandards lists it.
+struct EnabledStandard {
+    arn: String,
+    status: String,
+}
+
+impl HubCheck {
+    /// Checks that the hub is enabled, then that each expected standard is enabled and ready.
+    pub async fn run(&self, ctx: &ProbeContext) -> Probe {
+        let client = client::securityhub(&self.target, ctx.timeout).await;
+        let mut evidence = Evidence::default();
+        evidence
+            .request
+            .push(format!("Security Hub DescribeHub in {}", self.target));
+        match hub_enabled(&client, &self.target, &mut evidence, &ctx.redactor).await {
+            Ok(true) => {}
+            Ok(false) => return Probe::from_assertions(evidence),
+            Err(probe) => return *probe,
+        }
+        if self.standards.is_empty() {
+            return Probe::from_assertions(evidence);
+        }
+
+        evidence.request.push(format!(
+            "Security Hub GetEnabledStandards in {}",
+            self.target
+        ));
+        let enabled = match enabled_standards(&client).await {
+            Ok(enabled) => enabled,
+            Err(err) => {
+                let call = CallContext {
+                    service: "Security Hub",
+                    operation: "GetEnabledStandards",
+                    resource: "the enabled standards",
+                    target: &self.target,
+                };
+                return error_probe(&err, call);
+            }
+        };
+        let mut table = EvidenceTable {
+            title: "enabled standards".into(),
+            columns: vec!["status".into()],
+            rows: Vec::new(),
+        };
+        for standard in &enabled {
+            table.rows.push(EvidenceRow {
+                label: shown_text(&standard.arn, &ctx.redactor),
+                cells: vec![EvidenceCell {
+                    text: shown_text(&standard.status, &ctx.redactor),
+                    passed: None,
+                }],
+            });
+        }
+        for expected in &self.standards {
+            let matching = enabled
+                .iter()
+                .find(|standard| standard.arn.to_lowercase().contains(expected.as_str()));
+            let actual = match matching {
+                Some(standard) => shown_text(&standard.status, &ctx.redactor),
+                None => "not enabled".into(),
+            };
+            evidence.assertions.push(Assertion {
+                subject: format!("standard {}", shown_text(expected, &ctx.redactor)),
+                expected: "READY".into(),
+                passed: matching.is_some_and(|standard| standard.status == "READY"),
+                actual,
+            });
+        }
+        evidence.tables.push(table);
+        Probe::from_assertions(evidence)
+    }
+
+    /// Returns the settings as label/value lines for the detail pane.
+    pub fn describe(&self, redactor: &Redactor) -> Vec<(String, String)> {
+        let mut lines = self.target.describe();
+        lines.push(("expect hub".into(), "enabled".into()));
+        if !self.standards.is_empty() {
+            lines.push((
+                "expect standards".into(),
+                shown_text(&self.standards.join(", "), redactor),
+            ));
+        }
+        lines
+    }
+}
+
+/// Adds the "Security Hub enabled" assertion and returns whether the hub is enabled, or the
+/// error probe of a failed DescribeHub call.
+async fn hub_enabled(
+    client: &aws_sdk_securityhub::Client,
+    target: &AwsTarget,
+    evidence: &mut Evidence,
+    redactor: &Redactor,
+) -> Result<bool, Box<Probe>> {
+    let hub_call = CallContext {
+        service: "Security Hub",
+        operation: "DescribeHub",
+        resource: "the hub",
+        target,
+    };
+    let enabled = match client.describe_hub().send().await {
+        Ok(hub) => {
+            if let Some(arn) = hub.hub_arn() {
+                evidence
+                    .notes
+                    .push(format!("hub {}", shown_text(arn, redactor)));
+            }
+            true
+        }
+        Err(err) => {
+            // Security Hub returns InvalidAccessException when the account has not enabled it
+            // in this region, which is a missed expectation, not an error.
+            let not_enabled = err
+                .as_service_error()
+                .and_then(aws_sdk_securityhub::error::ProvideErrorMetadata::code)
+                == Some("InvalidAccessException");
+            if !not_enabled {
+                return Err(Box::new(error_probe(&err, hub_call)));
+            }
+            false
+        }
+    };
+    evidence.assertions.push(Assertion {
+        subject: "Security Hub".into(),
+        expected: "enabled".into(),
+        actual: if enabled {
+            "enabled".to_string()
+        } else {
+            format!("not enabled in {target}")
+        },
+        passed: enabled,
+    });
+    Ok(enabled)
+}
+
+async fn enabled_standards(
+    client: &aws_sdk_securityhub::Client,
+) -> Result<
+    Vec<EnabledStandard>,
+    aws_sdk_securityhub::error::SdkError<
+        aws_sdk_securityhub::operation::get_enabled_standards::GetEnabledStandardsError,
+    >,
+> {
+    let mut standards = Vec::new();
+    let mut pages = client.get_enabled_standards().into_paginator().send();
+    let mut read = 0;
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        for subscription in page.standards_subscriptions() {
+            standards.push(EnabledStandard {
+                arn: subscription.standards_arn().unwrap_or_default().to_string(),
+                status: subscription
+                    .standards_status()
+                    .map_or("unknown", |status| status.as_str())
+                    .to_string(),
+            });
+        }
+        read += 1;
+        if read >= MAX_STANDARDS_PAGES {
+            break;
+        }
+    }
+    Ok(standards)
 }

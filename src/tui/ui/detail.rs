@@ -1,5 +1,5 @@
 //! The detail pane: the selected item's steps or check settings, its last result with the
-//! evidence, a latency sparkline and notes.
+//! evidence, a sparkline of the evidence's series or of the latency, and notes.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Paragraph, Sparkline, SparklineBar, Wrap};
 
 use crate::checklist::{CheckDef, Item, ItemBody, ManualSteps};
-use crate::checks::{CheckResult, Evidence};
+use crate::checks::aws::metric::format_value;
+use crate::checks::{CheckResult, Evidence, EvidenceSeries};
 use crate::sanitize::truncate_chars;
 use crate::session::{ItemState, Status};
 
@@ -40,7 +41,13 @@ pub fn render_detail(frame: &mut Frame, app: &App, area: Rect) {
                 .collect()
         })
         .unwrap_or_default();
-    let show_sparkline = latencies.iter().any(|(latency, _)| latency.is_some()) && inner.height > 8;
+    let series = state
+        .and_then(|state| state.result.as_ref())
+        .and_then(|result| result.evidence.series.as_ref())
+        .filter(|series| !series.points.is_empty());
+    let show_sparkline = (series.is_some()
+        || latencies.iter().any(|(latency, _)| latency.is_some()))
+        && inner.height > 8;
     let (text_area, spark_area) = if show_sparkline {
         let [text, spark] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(inner);
@@ -74,8 +81,11 @@ pub fn render_detail(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(paragraph, marker_area);
     }
 
-    if let Some(spark_area) = spark_area {
-        render_sparkline(frame, app, &latencies, spark_area);
+    // The check's own series describes the item better than the latency of its attempts.
+    match (spark_area, series) {
+        (Some(spark_area), Some(series)) => render_series(frame, app, series, spark_area),
+        (Some(spark_area), None) => render_sparkline(frame, app, &latencies, spark_area),
+        _ => {}
     }
 }
 
@@ -116,6 +126,74 @@ fn render_sparkline(frame: &mut Frame, app: &App, points: &[(Option<u64>, Status
         .collect();
     let sparkline = Sparkline::default().data(bars).absent_value_symbol("·");
     frame.render_widget(sparkline, spark_area);
+}
+
+/// Scale of the series bars: the highest value of the series is this many units tall.
+const SERIES_SCALE: f64 = 1000.0;
+
+/// Draws an evidence series: a label with its range, then one bar per point, with `·` where a
+/// point has no data.
+fn render_series(frame: &mut Frame, app: &App, series: &EvidenceSeries, area: Rect) {
+    let [label_area, spark_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(Span::styled(series_summary(series), app.theme.muted)),
+        label_area,
+    );
+    let known: Vec<f64> = series.points.iter().flatten().copied().collect();
+    // Bars cannot go below zero, so a series with negative values is shifted up by its minimum.
+    let low = known.iter().copied().fold(0.0, f64::min);
+    let high = known.iter().copied().fold(low, f64::max);
+    let span = high - low;
+    let skip = series
+        .points
+        .len()
+        .saturating_sub(usize::from(spark_area.width));
+    let bars: Vec<SparklineBar> = series
+        .points
+        .iter()
+        .skip(skip)
+        .map(|point| {
+            let height = point.map(|value| {
+                if span > 0.0 {
+                    // Rounded into 0..=SERIES_SCALE, so the cast cannot overflow.
+                    ((value - low) / span * SERIES_SCALE).round() as u64
+                } else {
+                    0
+                }
+            });
+            SparklineBar::from(height)
+        })
+        .collect();
+    let sparkline = Sparkline::default()
+        .data(bars)
+        .max(SERIES_SCALE as u64)
+        .style(app.theme.header)
+        .absent_value_symbol("·");
+    frame.render_widget(sparkline, spark_area);
+}
+
+/// Returns one line about a series: its label and unit, the points with data, and the last,
+/// lowest and highest value.
+pub(super) fn series_summary(series: &EvidenceSeries) -> String {
+    let known: Vec<f64> = series.points.iter().flatten().copied().collect();
+    let mut label = safe_line(&series.label);
+    if let Some(unit) = &series.unit {
+        label = format!("{label} ({})", safe_line(unit));
+    }
+    let Some(last) = known.last() else {
+        return format!("{label}: no data in {} points", series.points.len());
+    };
+    let min = known.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!(
+        "{label}: {}/{} points, last {}, min {}, max {}",
+        known.len(),
+        series.points.len(),
+        format_value(*last),
+        format_value(min),
+        format_value(max),
+    )
 }
 
 pub(super) fn heading(app: &App, text: &str) -> Line<'static> {
@@ -383,6 +461,10 @@ pub(super) fn evidence_lines(
                 app.theme.muted,
             )));
         }
+    }
+    if let Some(series) = &evidence.series {
+        lines.push(heading(app, "Series"));
+        lines.push(Line::from(format!("  {}", series_summary(series))));
     }
     if !evidence.notes.is_empty() {
         lines.push(heading(app, "Check notes"));
