@@ -7,6 +7,7 @@ mod authbridge_checklist;
 mod aws;
 mod cli;
 mod cockpit_tmux;
+mod demo_aws;
 mod demo_target;
 mod engine;
 mod headers_cors_rate_limit;
