@@ -32,7 +32,7 @@ use crate::sanitize::{terminal_safe, truncate_chars};
 /// The region every demo resource lives in.
 pub const DEMO_REGION: &str = "eu-west-1";
 
-/// The account id moto gives every resource.
+/// moto's default account id, which owns every resource it creates.
 pub const MOTO_ACCOUNT: &str = "123456789012";
 
 /// The fake access key id the demo signs with. moto accepts any key.
@@ -199,7 +199,7 @@ pub fn sdk_env() -> Vec<(&'static str, &'static str)> {
 ///
 /// The demo checklist's `[checklist]`, `[defaults]`, secrets, environments and sign-offs stay
 /// as they are; a variable defined in both files keeps the demo checklist's value.
-pub fn cockpit_checklist(demo: &str, aws: &str) -> Result<String, toml::de::Error> {
+pub fn cockpit_checklist(demo: &str, aws: &str) -> Result<String, CockpitChecklistError> {
     let mut combined: toml::Table = toml::from_str(demo)?;
     let aws: toml::Table = toml::from_str(aws)?;
     if let Some(toml::Value::Table(aws_vars)) = aws.get("vars") {
@@ -220,8 +220,17 @@ pub fn cockpit_checklist(demo: &str, aws: &str) -> Result<String, toml::de::Erro
             phases.extend(aws_phases.iter().cloned());
         }
     }
-    // Serialising a table that came from TOML cannot fail: every value is a TOML value.
-    Ok(toml::to_string(&combined).unwrap_or_default())
+    Ok(toml::to_string(&combined)?)
+}
+
+/// An error of [`cockpit_checklist`]: a checklist that is not valid TOML, or a combined table
+/// that cannot be written back as TOML.
+#[derive(Debug, thiserror::Error)]
+pub enum CockpitChecklistError {
+    #[error("invalid TOML: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("cannot write the combined checklist as TOML: {0}")]
+    Serialize(#[from] toml::ser::Error),
 }
 
 /// Creates the demo's AWS resources through the AWS SDK, signing with the fake demo keys.
@@ -357,8 +366,8 @@ impl Seeder {
                 .send()
                 .await
                 .map_err(|err| seed_error(format!("alarm {name}"), "PutMetricAlarm", &err))?;
-            // The state is set every time, because a new alarm's state differs between moto
-            // versions and AWS, and an existing one keeps the state of an earlier run.
+            // The state is set every time, because AWS starts a new alarm in INSUFFICIENT_DATA
+            // and an existing alarm keeps the state of an earlier run.
             client
                 .set_alarm_state()
                 .alarm_name(name)
