@@ -239,9 +239,9 @@ pub struct Seeder {
 }
 
 impl Seeder {
-    /// Builds SDK clients for `endpoint` in [`DEMO_REGION`]. CloudWatch calls need the
-    /// endpoint of a [`MotoBridge`](super::moto_bridge::MotoBridge), which passes every other
-    /// call on to moto.
+    /// Loads the SDK configuration of every seeding call: `endpoint`, [`DEMO_REGION`] and the
+    /// fake keys. CloudWatch calls need the endpoint of a
+    /// [`MotoBridge`](super::moto_bridge::MotoBridge), which passes every other call on to moto.
     pub async fn new(endpoint: &str) -> Seeder {
         // The keys are given here rather than read from the environment, so seeding signs with
         // them even where the caller did not isolate the environment.
