@@ -148,6 +148,11 @@ struct DemoArgs {
     #[arg(long)]
     serve: bool,
 
+    /// Also creates made-up AWS resources in the moto server at this loopback URL, such as
+    /// http://127.0.0.1:5000, and adds the AWS phase to the demo checklist.
+    #[arg(long, value_name = "URL")]
+    aws: Option<String>,
+
     /// Port of the demo target on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,

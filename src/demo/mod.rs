@@ -6,6 +6,7 @@
 //! address in every caller golive has.
 
 pub mod access;
+pub mod aws;
 pub mod hardening;
 pub mod moto_bridge;
 mod routes;

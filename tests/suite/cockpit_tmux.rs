@@ -1,7 +1,7 @@
 //! Drives the real `golive` binary in tmux the way a person uses it. One test starts the demo
 //! cockpit, ticks a manual item, quits, starts again, and finds the tick still there. The other
 //! runs a launch with a waiver and a sign-off to its signed record, which the stock `ssh-keygen`
-//! verifies.
+//! verifies. A third opens the AWS demo against moto and finds an AWS check passing.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -317,4 +317,37 @@ fn waive_sign_export_verified_by_ssh_keygen() {
         format!("Test Lead <{LEAD_EMAIL}>")
     );
     assert_eq!(predicate["phases"][0]["items"][0]["status"], "waived");
+}
+
+#[test]
+fn aws_demo_ignores_user_settings() {
+    let moto = crate::support::moto::MotoServer::start();
+    let home = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux::new(home.path(), "golive-e2e-aws");
+    // Without keys and with a profile that exists nowhere, the AWS checks could only pass if
+    // golive replaces these settings with its fake keys. The metadata service stays off either
+    // way.
+    let command = format!(
+        "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; \
+         export AWS_PROFILE=golive-missing-profile AWS_EC2_METADATA_DISABLED=true; \
+         {} --aws {}",
+        demo_command(home.path()),
+        moto.endpoint()
+    );
+
+    tmux.start(&command);
+    tmux.wait_for("the demo's first manual item", |line| {
+        line.contains("Change freeze announced")
+    });
+    tmux.send_keys(&["/"]);
+    tmux.send_keys(&["-l", "Cases table"]);
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_for("a passing AWS check", |line| {
+        line.contains("Cases table") && line.contains("pass")
+    });
+
+    tmux.send_keys(&["q"]);
+    tmux.wait_for("the exit marker", |line| {
+        line.contains("golive exited with 0")
+    });
 }

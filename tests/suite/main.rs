@@ -10,6 +10,7 @@ mod aws_metrics;
 mod aws_storage;
 mod cli;
 mod cockpit_tmux;
+mod demo_aws;
 mod demo_target;
 mod engine;
 mod headers_cors_rate_limit;
