@@ -1,4 +1,5 @@
-//! User settings from `config.toml`: identity, theme, engine limits, journal and log locations.
+//! User settings from `config.toml`: identity, theme, engine limits, journal and log locations,
+//! and AWS profiles.
 //!
 //! Applied in this order, each file overriding the keys it sets: the documented defaults,
 //! `$XDG_CONFIG_HOME/golive/config.toml` (usually `~/.config/golive/config.toml`),
@@ -17,6 +18,7 @@ pub struct Settings {
     pub ui: UiSettings,
     pub engine: EngineSettings,
     pub paths: Paths,
+    pub aws: AwsSettings,
     /// The last settings file applied; `None` when the defaults apply.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -58,6 +60,16 @@ pub struct EngineSettings {
     pub timeout: Duration,
     /// Maximum number of response body bytes a check reads.
     pub body_limit: usize,
+}
+
+/// Settings of the AWS checks on this machine.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsSettings {
+    /// Environment name → the AWS profile every AWS check of that environment uses instead of
+    /// the checklist's, so that each person keeps their own profile names out of the shared
+    /// checklist.
+    pub profiles: std::collections::BTreeMap<String, String>,
 }
 
 /// Locations of the files golive writes.

@@ -319,6 +319,27 @@ impl CheckSpec {
         }
     }
 
+    /// Returns the AWS target of an AWS kind for changing, or `None` for other kinds.
+    pub fn aws_target_mut(&mut self) -> Option<&mut aws::AwsTarget> {
+        match self {
+            CheckSpec::AwsAlarms(check) => Some(&mut check.target),
+            CheckSpec::DynamodbTable(check) => Some(&mut check.target),
+            CheckSpec::DynamodbItem(check) => Some(&mut check.target),
+            CheckSpec::DynamodbCount(check) => Some(&mut check.target),
+            CheckSpec::SecurityhubFindings(check) => Some(&mut check.target),
+            CheckSpec::S3Bucket(check) => Some(&mut check.target),
+            CheckSpec::GuarddutyDetector(check) => Some(&mut check.target),
+            CheckSpec::KmsKey(check) => Some(&mut check.target),
+            CheckSpec::LambdaFunctions(check) => Some(&mut check.target),
+            CheckSpec::SnsTopic(check) => Some(&mut check.target),
+            CheckSpec::CognitoUserPool(check) => Some(&mut check.target),
+            CheckSpec::CloudwatchMetric(check) => Some(&mut check.target),
+            CheckSpec::CloudwatchDashboards(check) => Some(&mut check.target),
+            CheckSpec::SecurityhubHub(check) => Some(&mut check.target),
+            _ => None,
+        }
+    }
+
     /// Runs one attempt of the check. The engine applies the timeout around this call.
     pub async fn run(&self, ctx: &ProbeContext) -> Probe {
         match self {

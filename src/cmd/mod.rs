@@ -92,7 +92,17 @@ pub fn load_checklist_for(
     match loader::load(path, env, &overrides, &defaults) {
         Ok(loaded) => {
             print_diagnostics(&loaded.warnings, &loaded.source_text);
-            Ok(Arc::new(loaded.checklist))
+            let mut checklist = loaded.checklist;
+            if let Some(profile) = settings.aws.profiles.get(&checklist.environment) {
+                let changed = golive::checks::aws::use_profile(&mut checklist, profile);
+                tracing::info!(
+                    environment = %checklist.environment,
+                    profile,
+                    changed,
+                    "AWS checks use the profile of config.toml"
+                );
+            }
+            Ok(Arc::new(checklist))
         }
         Err(failure) => {
             print_stderr(&format!("{}\n", failure.to_string().trim_end()));

@@ -424,7 +424,7 @@ fn aws_settings_empty_endpoint_uses_sdk() {
 
 /// Runs `golive check --format json` on a checklist with a clean environment: no AWS
 /// credentials, no config files and no metadata service.
-fn golive_without_credentials(home: &Path, checklist: &Path) -> Output {
+fn golive_without_credentials(home: &Path, checklist: &Path, extra: &[&str]) -> Output {
     let missing = home.join("no-aws-config");
     Command::new(env!("CARGO_BIN_EXE_golive"))
         .args([
@@ -433,6 +433,7 @@ fn golive_without_credentials(home: &Path, checklist: &Path) -> Output {
             "--format",
             "json",
         ])
+        .args(extra)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
@@ -473,7 +474,7 @@ kind = "dynamodb_table"
     );
     std::fs::write(&checklist, text).expect("checklist written");
 
-    let output = golive_without_credentials(home.path(), &checklist);
+    let output = golive_without_credentials(home.path(), &checklist, &[]);
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     let report: serde_json::Value =
@@ -482,6 +483,53 @@ kind = "dynamodb_table"
     assert_eq!(item["status"], "error", "{item}");
     let text = item.to_string();
     assert!(text.contains("no AWS credentials"), "{text}");
+}
+
+#[test]
+fn config_profile_replaces_checklist_profile() {
+    aws_test_env();
+    let home = tempfile::tempdir().expect("temporary directory");
+    let checklist = home.path().join("aws.toml");
+    let text = r#"[checklist]
+title = "AWS"
+
+[environments.staging]
+profile = "checklist-profile"
+
+[[phases]]
+id = "data"
+title = "Data"
+
+[[phases.items]]
+id = "table"
+title = "Table is active"
+[phases.items.check]
+kind = "dynamodb_table"
+region = "eu-west-1"
+profile = "${profile}"
+endpoint_url = "http://127.0.0.1:9"
+table = "AuthBridgeTable"
+"#;
+    std::fs::write(&checklist, text).expect("checklist written");
+    let config_dir = home.path().join("config/golive");
+    std::fs::create_dir_all(&config_dir).expect("config folder");
+    std::fs::write(
+        config_dir.join("config.toml"),
+        "[aws.profiles]\nstaging = \"profile-of-config\"\n",
+    )
+    .expect("config written");
+
+    let output = golive_without_credentials(home.path(), &checklist, &["--env", "staging"]);
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|err| panic!("JSON report ({err}): {stdout}"));
+    let text = report["items"][0].to_string();
+    assert!(
+        text.contains("eu-west-1 (profile profile-of-config)"),
+        "{text}"
+    );
+    assert!(!text.contains("checklist-profile"), "{text}");
 }
 
 /// Builds a finding of the given severity, record state and workflow status.

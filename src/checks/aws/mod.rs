@@ -30,6 +30,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use serde::{Deserialize, de};
 
 use super::Probe;
+use crate::checklist::{Checklist, ItemBody};
 use crate::redact::Redactor;
 use crate::sanitize::{terminal_safe, truncate_chars};
 
@@ -111,6 +112,29 @@ impl fmt::Display for AwsTarget {
         }
         Ok(())
     }
+}
+
+/// Makes every AWS check of the checklist use `profile`, as `[aws.profiles]` of config.toml
+/// asks for the checklist's environment. Returns the number of checks changed.
+pub fn use_profile(checklist: &mut Checklist, profile: &str) -> usize {
+    let profile = profile.trim();
+    if profile.is_empty() {
+        return 0;
+    }
+    let mut changed = 0;
+    for item in checklist
+        .phases
+        .iter_mut()
+        .flat_map(|phase| &mut phase.items)
+    {
+        if let ItemBody::Check(check) = &mut item.body
+            && let Some(target) = check.spec.aws_target_mut()
+        {
+            target.profile = Some(profile.to_string());
+            changed += 1;
+        }
+    }
+    changed
 }
 
 /// The raw target settings of a kind's `check` table, as deserialised before validation.
