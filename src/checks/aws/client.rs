@@ -14,6 +14,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use super::AwsTarget;
+use super::calls::CountCalls;
 
 /// Time a connection to an AWS endpoint may take before the attempt fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -108,6 +109,7 @@ pub async fn cloudwatch(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_
     }
     let config = aws_sdk_cloudwatch::config::Builder::from(&sdk_config(target).await)
         .timeout_config(timeouts(check_timeout))
+        .interceptor(CountCalls)
         .build();
     CLOUDWATCH.insert(&key, aws_sdk_cloudwatch::Client::from_conf(config))
 }
@@ -120,6 +122,7 @@ pub async fn dynamodb(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_dy
     }
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config(target).await)
         .timeout_config(timeouts(check_timeout))
+        .interceptor(CountCalls)
         .build();
     DYNAMODB.insert(&key, aws_sdk_dynamodb::Client::from_conf(config))
 }
@@ -135,6 +138,7 @@ pub async fn securityhub(
     }
     let config = aws_sdk_securityhub::config::Builder::from(&sdk_config(target).await)
         .timeout_config(timeouts(check_timeout))
+        .interceptor(CountCalls)
         .build();
     SECURITYHUB.insert(&key, aws_sdk_securityhub::Client::from_conf(config))
 }

@@ -3,7 +3,8 @@
 //!
 //! A finding counts when its record state is ACTIVE and its workflow status is NEW or NOTIFIED,
 //! the findings not yet resolved or suppressed. Each severity label costs one paginated
-//! GetFindings call.
+//! GetFindings call, shared by the checks of the same target that run at the same moment (see
+//! [`batch`](super::batch)).
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use aws_sdk_securityhub::types::{
 };
 use serde::Deserialize;
 
+use super::batch::{self, BatchError};
 use super::{AwsTarget, CallContext, RawTarget, client, error_probe, shown_text, target_from_raw};
 use crate::checks::{
     Assertion, Evidence, EvidenceCell, EvidenceRow, EvidenceTable, Probe, ProbeContext,
@@ -32,7 +34,7 @@ const PAGE_SIZE: i32 = 100;
 const MAX_PAGES: usize = 100;
 
 /// A Security Hub severity label as written in the checklist's `expect.max` table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Critical,
@@ -129,7 +131,8 @@ impl<'de> Deserialize<'de> for FindingsCheck {
 }
 
 /// Active findings of one severity: the count and the first titles.
-struct SeverityCount {
+#[derive(Debug)]
+pub(crate) struct SeverityCount {
     count: u64,
     /// Whether the count stopped at [`MAX_PAGES`] pages.
     truncated: bool,
@@ -212,9 +215,10 @@ impl FindingsCheck {
                 severity.as_str(),
                 self.target
             ));
-            let counted = match self.count(&client, severity).await {
+            let shared = batch::count_severity(&self.target, ctx.timeout, severity, self.top);
+            let counted = match shared.await {
                 Ok(counted) => counted,
-                Err(err) => {
+                Err(BatchError::Call(err)) => {
                     let resource = format!("{} findings", severity.as_str());
                     let call = CallContext {
                         service: "Security Hub",
@@ -222,7 +226,15 @@ impl FindingsCheck {
                         resource: &resource,
                         target: &self.target,
                     };
-                    return error_probe(&err, call);
+                    return error_probe(&*err, call);
+                }
+                Err(BatchError::Ended) => {
+                    return Probe::error(format!(
+                        "Security Hub GetFindings of {} findings in {} ended without an answer; \
+                         run the check again",
+                        severity.as_str(),
+                        self.target
+                    ));
                 }
             };
             let count_text = if counted.truncated {
@@ -251,11 +263,11 @@ impl FindingsCheck {
                 ],
             });
             let remaining = self.top.saturating_sub(titles.rows.len());
-            for title in counted.titles.into_iter().take(remaining) {
+            for title in counted.titles.iter().take(self.top).take(remaining) {
                 titles.rows.push(EvidenceRow {
                     label: severity.as_str().into(),
                     cells: vec![EvidenceCell {
-                        text: shown_text(&title, &ctx.redactor),
+                        text: shown_text(title, &ctx.redactor),
                         passed: None,
                     }],
                 });
@@ -268,56 +280,6 @@ impl FindingsCheck {
         Probe::from_assertions(evidence)
     }
 
-    async fn count(
-        &self,
-        client: &aws_sdk_securityhub::Client,
-        severity: Severity,
-    ) -> Result<
-        SeverityCount,
-        aws_sdk_securityhub::error::SdkError<
-            aws_sdk_securityhub::operation::get_findings::GetFindingsError,
-        >,
-    > {
-        let filters = AwsSecurityFindingFilters::builder()
-            .record_state(equals("ACTIVE"))
-            .workflow_status(equals("NEW"))
-            .workflow_status(equals("NOTIFIED"))
-            .severity_label(equals(severity.as_str()))
-            .build();
-        let mut result = SeverityCount {
-            count: 0,
-            truncated: false,
-            titles: Vec::new(),
-        };
-        let mut pages = client
-            .get_findings()
-            .filters(filters)
-            .max_results(PAGE_SIZE)
-            .into_paginator()
-            .send();
-        let mut read = 0;
-        while let Some(page) = pages.next().await {
-            let page = page?;
-            for finding in page.findings() {
-                if !is_active(finding, severity) {
-                    continue;
-                }
-                result.count += 1;
-                if result.titles.len() < self.top
-                    && let Some(title) = finding.title()
-                {
-                    result.titles.push(title.to_string());
-                }
-            }
-            read += 1;
-            if read >= MAX_PAGES {
-                result.truncated = page.next_token().is_some_and(|token| !token.is_empty());
-                break;
-            }
-        }
-        Ok(result)
-    }
-
     /// Returns the settings as label/value lines for the detail pane.
     pub fn describe(&self, _redactor: &Redactor) -> Vec<(String, String)> {
         let mut lines = self.target.describe();
@@ -328,6 +290,58 @@ impl FindingsCheck {
         lines.push(("titles shown".into(), self.top.to_string()));
         lines
     }
+}
+
+/// Counts the active findings of one severity with a paginated GetFindings call, keeping the
+/// first `top` titles.
+pub(crate) async fn count_findings(
+    client: &aws_sdk_securityhub::Client,
+    severity: Severity,
+    top: usize,
+) -> Result<
+    SeverityCount,
+    aws_sdk_securityhub::error::SdkError<
+        aws_sdk_securityhub::operation::get_findings::GetFindingsError,
+    >,
+> {
+    let filters = AwsSecurityFindingFilters::builder()
+        .record_state(equals("ACTIVE"))
+        .workflow_status(equals("NEW"))
+        .workflow_status(equals("NOTIFIED"))
+        .severity_label(equals(severity.as_str()))
+        .build();
+    let mut result = SeverityCount {
+        count: 0,
+        truncated: false,
+        titles: Vec::new(),
+    };
+    let mut pages = client
+        .get_findings()
+        .filters(filters)
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .send();
+    let mut read = 0;
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        for finding in page.findings() {
+            if !is_active(finding, severity) {
+                continue;
+            }
+            result.count += 1;
+            if result.titles.len() < top
+                && let Some(title) = finding.title()
+            {
+                result.titles.push(title.to_string());
+            }
+        }
+        read += 1;
+        if read >= MAX_PAGES {
+            result.truncated = page.next_token().is_some_and(|token| !token.is_empty());
+            break;
+        }
+    }
+    Ok(result)
 }
 
 fn equals(value: &str) -> StringFilter {
