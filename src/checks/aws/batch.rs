@@ -2,7 +2,8 @@
 //!
 //! A checklist can hold hundreds of `aws_alarms` checks that each name one alarm, and several
 //! `securityhub_findings` checks on the same hub. Instead of one call per check, a request
-//! joins a batch of its key (target, timeout and, for findings, the severity):
+//! (named alarms, a DescribeHub, the findings count of one severity) joins a batch of its key
+//! (target, timeout and, for findings, the severity):
 //!
 //! - a batch still collecting, which waits [`COLLECT_WINDOW`] after its first request and then
 //!   sends one call for everything collected, while it has room for the request;
@@ -16,10 +17,12 @@
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsError;
+use aws_sdk_securityhub::operation::describe_hub::DescribeHubError;
 use aws_sdk_securityhub::operation::get_findings::GetFindingsError;
 use tokio::sync::watch;
 
@@ -32,6 +35,15 @@ use super::securityhub::{Severity, SeverityCount, count_findings};
 const COLLECT_WINDOW: Duration = Duration::from_millis(20);
 /// Maximum number of alarm names DescribeAlarms accepts in one call.
 pub const ALARM_NAMES_PER_CALL: usize = 100;
+
+/// Whether requests are coalesced; see [`set_batching`].
+static BATCHING: AtomicBool = AtomicBool::new(true);
+
+/// Turns the coalescing of calls on (the default) or off for the whole process. With it off,
+/// each check sends its own calls at once, as benchmarks compare.
+pub fn set_batching(enabled: bool) {
+    BATCHING.store(enabled, Ordering::Relaxed);
+}
 
 /// The error of a batch: the SDK error of its call, shared by every request in the batch.
 #[derive(Debug)]
@@ -112,6 +124,11 @@ where
         F: FnOnce(C) -> Fut + Send + 'static,
         Fut: Future<Output = V> + Send + 'static,
     {
+        if !BATCHING.load(Ordering::Relaxed) {
+            let mut collected = C::default();
+            collected.add(request);
+            return Some(fetch(collected).await);
+        }
         let mut answer = self.join(key, request, fetch);
         let result = answer.wait_for(Option::is_some).await;
         result.ok().and_then(|value| value.clone())
@@ -255,15 +272,42 @@ impl Collect for TitleCount {
     }
 }
 
+/// Nothing: every DescribeHub request of a target asks the same.
+#[derive(Debug, Clone, Default)]
+struct Unit;
+
+impl Collect for Unit {
+    type Request = ();
+
+    fn add(&mut self, _request: &()) -> bool {
+        true
+    }
+
+    fn covers(&self, _request: &()) -> bool {
+        true
+    }
+}
+
+/// The part of a DescribeHub answer that checks show.
+#[derive(Debug, Clone)]
+pub(crate) struct HubView {
+    pub(crate) hub_arn: Option<String>,
+}
+
+type HubAnswer = Result<HubView, BatchError<DescribeHubSdkError>>;
 type AlarmsAnswer = Result<Arc<Vec<AlarmView>>, BatchError<DescribeAlarmsSdkError>>;
 type FindingsAnswer = Result<Arc<SeverityCount>, BatchError<GetFindingsSdkError>>;
 
 /// The SDK error of a DescribeAlarms call.
 pub type DescribeAlarmsSdkError = aws_sdk_cloudwatch::error::SdkError<DescribeAlarmsError>;
+/// The SDK error of a DescribeHub call.
+pub type DescribeHubSdkError = aws_sdk_securityhub::error::SdkError<DescribeHubError>;
 /// The SDK error of a GetFindings call.
 pub type GetFindingsSdkError = aws_sdk_securityhub::error::SdkError<GetFindingsError>;
 
 static ALARMS: LazyLock<Batcher<(AwsTarget, Duration), AlarmNames, AlarmsAnswer>> =
+    LazyLock::new(Batcher::new);
+static HUBS: LazyLock<Batcher<(AwsTarget, Duration), Unit, HubAnswer>> =
     LazyLock::new(Batcher::new);
 static FINDINGS: LazyLock<Batcher<(AwsTarget, Duration, Severity), TitleCount, FindingsAnswer>> =
     LazyLock::new(Batcher::new);
@@ -272,7 +316,7 @@ static FINDINGS: LazyLock<Batcher<(AwsTarget, Duration, Severity), TitleCount, F
 /// returns those of `names` that exist, in the order of the calls' answers.
 ///
 /// `timeout` is the check's timeout, which the client applies to each call.
-pub async fn describe_alarms(
+pub(crate) async fn describe_alarms(
     target: &AwsTarget,
     timeout: Duration,
     names: &[String],
@@ -303,10 +347,32 @@ pub async fn describe_alarms(
     Ok(found)
 }
 
+/// Describes the target's Security Hub through a DescribeHub call shared with the checks of the
+/// same target that run at the same moment.
+pub(crate) async fn describe_hub(
+    target: &AwsTarget,
+    timeout: Duration,
+) -> Result<HubView, BatchError<DescribeHubSdkError>> {
+    let key = (target.clone(), timeout);
+    let call_target = target.clone();
+    let fetch = move |_: Unit| async move {
+        let client = client::securityhub(&call_target, timeout).await;
+        match client.describe_hub().send().await {
+            Ok(hub) => Ok(HubView {
+                hub_arn: hub.hub_arn().map(str::to_string),
+            }),
+            Err(err) => Err(BatchError::Call(Arc::new(err))),
+        }
+    };
+    HUBS.request(key, &(), fetch)
+        .await
+        .unwrap_or(Err(BatchError::Ended))
+}
+
 /// Counts the active findings of one severity through a GetFindings count shared with the
 /// checks of the same target that run at the same moment. The answer keeps at least `top`
 /// finding titles.
-pub async fn count_severity(
+pub(crate) async fn count_severity(
     target: &AwsTarget,
     timeout: Duration,
     severity: Severity,

@@ -10,7 +10,7 @@
 //! names the service, the resource, the region and profile, and what to do about it.
 
 pub mod alarms;
-mod batch;
+pub mod batch;
 pub mod calls;
 pub mod client;
 pub mod dynamodb;

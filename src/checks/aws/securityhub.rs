@@ -12,6 +12,7 @@ use aws_sdk_securityhub::types::{
     AwsSecurityFinding, AwsSecurityFindingFilters, RecordState, SeverityLabel, StringFilter,
     StringFilterComparison, WorkflowStatus,
 };
+use futures::future::join_all;
 use serde::Deserialize;
 
 use super::batch::{self, BatchError};
@@ -154,7 +155,6 @@ impl FindingsCheck {
     }
 
     async fn probe(&self, ctx: &ProbeContext) -> Probe {
-        let client = client::securityhub(&self.target, ctx.timeout).await;
         let mut evidence = Evidence::default();
         evidence
             .request
@@ -165,15 +165,9 @@ impl FindingsCheck {
             resource: "the hub",
             target: &self.target,
         };
-        match client.describe_hub().send().await {
-            Ok(hub) => {
-                if let Some(arn) = hub.hub_arn() {
-                    evidence
-                        .notes
-                        .push(format!("hub {}", shown_text(arn, &ctx.redactor)));
-                }
-            }
-            Err(err) => {
+        let hub = match batch::describe_hub(&self.target, ctx.timeout).await {
+            Ok(hub) => hub,
+            Err(BatchError::Call(err)) => {
                 // Security Hub returns InvalidAccessException when the account has not
                 // enabled it in this region, which is a missed expectation, not an error.
                 let not_enabled = err
@@ -181,7 +175,7 @@ impl FindingsCheck {
                     .and_then(aws_sdk_securityhub::error::ProvideErrorMetadata::code)
                     == Some("InvalidAccessException");
                 if !not_enabled {
-                    return error_probe(&err, hub_call);
+                    return error_probe(&*err, hub_call);
                 }
                 evidence.assertions.push(Assertion {
                     subject: "Security Hub".into(),
@@ -191,6 +185,17 @@ impl FindingsCheck {
                 });
                 return Probe::from_assertions(evidence);
             }
+            Err(BatchError::Ended) => {
+                return Probe::error(format!(
+                    "Security Hub DescribeHub in {} ended without an answer; run the check again",
+                    self.target
+                ));
+            }
+        };
+        if let Some(arn) = &hub.hub_arn {
+            evidence
+                .notes
+                .push(format!("hub {}", shown_text(arn, &ctx.redactor)));
         }
         evidence.assertions.push(Assertion {
             subject: "Security Hub".into(),
@@ -209,14 +214,20 @@ impl FindingsCheck {
             columns: vec!["title".into()],
             rows: Vec::new(),
         };
-        for (&severity, &max) in &self.max {
+        // All severities are requested at once, so that they join the batches of the other
+        // checks that received the same shared DescribeHub answer.
+        let counts =
+            join_all(self.max.keys().map(|&severity| {
+                batch::count_severity(&self.target, ctx.timeout, severity, self.top)
+            }))
+            .await;
+        for ((&severity, &max), counted) in self.max.iter().zip(counts) {
             evidence.request.push(format!(
                 "Security Hub GetFindings severity {} in {}",
                 severity.as_str(),
                 self.target
             ));
-            let shared = batch::count_severity(&self.target, ctx.timeout, severity, self.top);
-            let counted = match shared.await {
+            let counted = match counted {
                 Ok(counted) => counted,
                 Err(BatchError::Call(err)) => {
                     let resource = format!("{} findings", severity.as_str());
