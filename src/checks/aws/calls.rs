@@ -21,7 +21,7 @@ pub struct CallKey {
     /// Host and port of the request URI, such as `dynamodb.eu-west-1.amazonaws.com` or
     /// `127.0.0.1:4566`.
     pub endpoint: String,
-    /// Service name as the SDK's operation metadata writes it, such as `dynamodb`.
+    /// Service name as the SDK's operation metadata writes it, such as `DynamoDB`.
     pub service: String,
     /// API operation, such as `DescribeTable`.
     pub operation: String,
