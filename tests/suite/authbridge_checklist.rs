@@ -1,6 +1,6 @@
 //! The AuthBridge launch checklist in `checklists/` loads for both environments, keeps its phase
 //! order and key items, and points every check that connects to a host at loopback once the
-//! hosts are overridden. No check is run.
+//! hosts are overridden. Only the AWS items run, against moto on 127.0.0.1.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -39,7 +39,7 @@ const PHASES: [(&str, &str); 8] = [
 ];
 
 /// Number of checks of each kind, in both environments.
-const CHECKS_BY_KIND: [(&str, usize); 18] = [
+const CHECKS_BY_KIND: [(&str, usize); 23] = [
     ("http", 18),
     ("tls", 2),
     ("headers", 3),
@@ -58,17 +58,22 @@ const CHECKS_BY_KIND: [(&str, usize); 18] = [
     ("cloudwatch_metric", 1),
     ("cloudwatch_dashboards", 3),
     ("securityhub_hub", 1),
+    ("aws_alarms", 6),
+    ("dynamodb_table", 11),
+    ("dynamodb_item", 2),
+    ("dynamodb_count", 2),
+    ("securityhub_findings", 1),
 ];
-const MANUAL_ITEMS: usize = 88;
+const MANUAL_ITEMS: usize = 67;
 /// Number of checks that read a file instead of connecting to a host.
 const FILE_CHECKS: usize = 6;
 
 /// Items the launch depends on, with their check kind, or `None` for a manual item.
 const KEY_ITEMS: [(&str, Option<&str>); 38] = [
-    ("rbac-casbin-table", None),
-    ("rbac-casbin-policies-150", None),
+    ("rbac-casbin-table", Some("dynamodb_table")),
+    ("rbac-casbin-policies-150", Some("dynamodb_count")),
     ("rbac-scenarios-pass", None),
-    ("rbac-alarm-permission-denied", None),
+    ("rbac-alarm-permission-denied", Some("aws_alarms")),
     ("scan-guardduty-enabled", Some("guardduty_detector")),
     ("scan-zap-complete", None),
     ("scan-zap-categorized", Some("report")),
@@ -90,7 +95,7 @@ const KEY_ITEMS: [(&str, Option<&str>); 38] = [
     ("rescan-zap-critical-high", Some("report")),
     ("rescan-nuclei-critical-high", Some("report")),
     ("security-signoff", None),
-    ("infra-ddb-pitr", None),
+    ("infra-ddb-pitr", Some("dynamodb_table")),
     ("infra-s3-public-block", Some("s3_bucket")),
     ("deploy-https-enforced", Some("tls")),
     ("deploy-headers-present", Some("headers")),
@@ -585,4 +590,259 @@ fn waivers_file_example_loads_as_finding_waiver() {
         waivers[0].findings,
         ["10049@https://api-staging.authbridge.io/static"]
     );
+}
+
+/// The AWS items of the checklist, which run against moto in `aws_items_pass_against_moto`.
+const AWS_ITEMS: [&str; 22] = [
+    "rbac-casbin-table",
+    "rbac-casbin-policies-150",
+    "rbac-admin-assigned",
+    "rbac-alarm-permission-denied",
+    "rescan-securityhub-critical",
+    "infra-ddb-gsi1",
+    "infra-ddb-gsi2",
+    "infra-ddb-gsi4",
+    "infra-ddb-encryption",
+    "infra-ddb-pitr",
+    "infra-ddb-on-demand",
+    "infra-casbin-table",
+    "infra-casbin-encryption",
+    "infra-casbin-on-demand",
+    "deploy-casbin-policies-150",
+    "deploy-admin-assigned",
+    "mon-alarm-lambda-errors",
+    "mon-alarm-api-5xx",
+    "mon-alarm-ddb-throttling",
+    "mon-alarm-permission-denied",
+    "backup-ddb-pitr",
+    "launch-mon-alarms-active",
+];
+
+/// Staging resource names, as the checklist's `staging` environment sets them.
+const MAIN_TABLE: &str = "AuthBridgeTable";
+const CASBIN_TABLE: &str = "AuthBridgeCasbinPolicies-staging";
+const ALERTS_TOPIC: &str = "arn:aws:sns:af-south-1:123456789012:authbridge-alerts";
+const ALARMS: [&str; 4] = [
+    "authbridge-rbac-permission-denied",
+    "authbridge-lambda-errors-staging",
+    "authbridge-api-5xx-staging",
+    "authbridge-dynamodb-throttling-staging",
+];
+/// Number of Casbin policy rows written; the checklist expects at least 150.
+const CASBIN_ROWS: usize = 150;
+
+mod aws_resources {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+        KeyType, PointInTimeRecoverySpecification, Projection, ProjectionType, ScalarAttributeType,
+        SseSpecification,
+    };
+
+    use super::{ALARMS, ALERTS_TOPIC, CASBIN_ROWS, CASBIN_TABLE, MAIN_TABLE};
+
+    fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+            .expect("key schema element")
+    }
+
+    fn string_attribute(name: &str) -> AttributeDefinition {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("attribute definition")
+    }
+
+    fn index(name: &str, partition_key: &str) -> GlobalSecondaryIndex {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(partition_key, KeyType::Hash))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .expect("index")
+    }
+
+    /// Creates an on-demand table keyed by `PK` and `SK`, encrypted with a KMS key, with
+    /// point-in-time recovery and the given indexes, each keyed by an attribute of its name.
+    async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, indexes: &[&str]) {
+        let mut request = client
+            .create_table()
+            .table_name(name)
+            .attribute_definitions(string_attribute("PK"))
+            .attribute_definitions(string_attribute("SK"))
+            .key_schema(key("PK", KeyType::Hash))
+            .key_schema(key("SK", KeyType::Range))
+            .billing_mode(BillingMode::PayPerRequest)
+            .sse_specification(SseSpecification::builder().enabled(true).build());
+        for index_name in indexes {
+            let partition_key = format!("{index_name}PK");
+            request = request
+                .attribute_definitions(string_attribute(&partition_key))
+                .global_secondary_indexes(index(index_name, &partition_key));
+        }
+        request.send().await.expect("table created");
+        set_pitr(client, name, true).await;
+    }
+
+    pub async fn set_pitr(client: &aws_sdk_dynamodb::Client, table: &str, enabled: bool) {
+        client
+            .update_continuous_backups()
+            .table_name(table)
+            .point_in_time_recovery_specification(
+                PointInTimeRecoverySpecification::builder()
+                    .point_in_time_recovery_enabled(enabled)
+                    .build()
+                    .expect("PITR specification"),
+            )
+            .send()
+            .await
+            .expect("PITR updated");
+    }
+
+    pub async fn create_tables(client: &aws_sdk_dynamodb::Client, admin_user_id: &str) {
+        create_table(client, MAIN_TABLE, &["GSI1", "GSI2", "GSI4"]).await;
+        create_table(client, CASBIN_TABLE, &[]).await;
+        for row in 0..CASBIN_ROWS {
+            client
+                .put_item()
+                .table_name(CASBIN_TABLE)
+                .item("PK", AttributeValue::S(format!("p#{row}")))
+                .item("SK", AttributeValue::S("policy".into()))
+                .item("v0", AttributeValue::S("admin".into()))
+                .send()
+                .await
+                .expect("policy written");
+        }
+        client
+            .put_item()
+            .table_name(MAIN_TABLE)
+            .item("PK", AttributeValue::S(format!("USER#{admin_user_id}")))
+            .item("SK", AttributeValue::S("ROLE#admin".into()))
+            .item("userId", AttributeValue::S(admin_user_id.into()))
+            .item("role", AttributeValue::S("admin".into()))
+            .item("assignedBy", AttributeValue::S("system".into()))
+            .send()
+            .await
+            .expect("admin role written");
+    }
+
+    /// Creates the four alarms in the OK state, each notifying the alerts topic.
+    pub async fn create_alarms(client: &aws_sdk_cloudwatch::Client) {
+        for name in ALARMS {
+            client
+                .put_metric_alarm()
+                .alarm_name(name)
+                .namespace("AuthBridge/RBAC")
+                .metric_name("PermissionDenied")
+                .statistic(Statistic::Sum)
+                .period(300)
+                .evaluation_periods(1)
+                .threshold(50.0)
+                .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+                .actions_enabled(true)
+                .alarm_actions(ALERTS_TOPIC)
+                .send()
+                .await
+                .expect("alarm created");
+            client
+                .set_alarm_state()
+                .alarm_name(name)
+                .state_value(StateValue::Ok)
+                .state_reason("no permission denied spike")
+                .send()
+                .await
+                .expect("alarm state set");
+        }
+    }
+}
+
+/// Runs the checks of the given items at the same moment and returns (id, probe) pairs.
+async fn run_items(checklist: &Checklist, ids: &[&str]) -> Vec<(String, golive::checks::Probe)> {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let ctx = golive::checks::ProbeContext {
+        redactor: Arc::clone(&checklist.redactor),
+        timeout: Duration::from_secs(60),
+        body_limit: 64 * 1024,
+    };
+    let runs = ids.iter().map(|id| {
+        let spec = checklist
+            .item(id)
+            .and_then(|item| item.check())
+            .map(|check| check.spec.clone())
+            .unwrap_or_else(|| panic!("item {id} has no check"));
+        let ctx = ctx.clone();
+        async move { (id.to_string(), spec.run(&ctx).await) }
+    });
+    let all = futures::future::join_all(runs);
+    tokio::time::timeout(Duration::from_secs(120), all)
+        .await
+        .expect("AWS items finish within the hang guard")
+}
+
+#[tokio::test]
+async fn aws_items_pass_against_moto() {
+    use crate::support::moto::{MotoServer, TEST_REGION, aws_test_env, moto_sdk_config};
+    use golive::checks::Outcome;
+    use golive::demo::moto_bridge::MotoBridge;
+
+    aws_test_env();
+    let moto = MotoServer::start();
+    let bridge = MotoBridge::start(&moto.endpoint()).await.unwrap();
+    let config = moto_sdk_config(&bridge.endpoint()).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    aws_resources::create_tables(&dynamodb, "user-first-admin").await;
+    aws_resources::create_alarms(&aws_sdk_cloudwatch::Client::new(&config)).await;
+    aws_sdk_securityhub::Client::new(&config)
+        .enable_security_hub()
+        .send()
+        .await
+        .expect("hub enabled");
+
+    let overrides = BTreeMap::from([
+        ("aws_endpoint_url".to_string(), bridge.endpoint()),
+        ("region".to_string(), TEST_REGION.to_string()),
+    ]);
+    let checklist = load_with_secrets("staging", &overrides).checklist;
+    let aws_items: Vec<&str> = checklist
+        .items()
+        .filter(|item| {
+            item.check().is_some_and(|check| {
+                matches!(
+                    check.spec.kind(),
+                    "aws_alarms"
+                        | "dynamodb_table"
+                        | "dynamodb_item"
+                        | "dynamodb_count"
+                        | "securityhub_findings"
+                )
+            })
+        })
+        .map(|item| item.id.as_str())
+        .collect();
+    assert_eq!(aws_items, AWS_ITEMS);
+
+    for (id, probe) in run_items(&checklist, &AWS_ITEMS).await {
+        assert_eq!(probe.outcome, Outcome::Pass, "item {id}: {probe:?}");
+    }
+
+    aws_resources::set_pitr(&dynamodb, MAIN_TABLE, false).await;
+    let results = run_items(&checklist, &["infra-ddb-pitr", "infra-ddb-gsi1"]).await;
+    let (_, pitr) = &results[0];
+    assert_eq!(pitr.outcome, Outcome::Fail, "{pitr:?}");
+    assert_eq!(
+        pitr.summary,
+        "point-in-time recovery: expected ENABLED, got DISABLED"
+    );
+    let (_, index) = &results[1];
+    assert_eq!(index.outcome, Outcome::Pass, "{index:?}");
 }

@@ -5,6 +5,7 @@ mod support;
 mod access_checks;
 mod authbridge_checklist;
 mod aws;
+mod aws_batch;
 mod aws_compute;
 mod aws_metrics;
 mod aws_storage;

@@ -2,12 +2,15 @@
 //! and notify someone.
 //!
 //! The alarms are named in `names` or selected by `prefix`. One DescribeAlarms call covers up to
-//! 100 names, so a list of names costs one call per hundred plus pagination.
+//! 100 names, and the named alarms of checks that run at the same moment on the same target
+//! share their calls (see [`batch`](super::batch)).
 
+use aws_sdk_cloudwatch::operation::describe_alarms::builders::DescribeAlarmsFluentBuilder;
 use aws_sdk_cloudwatch::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
 use serde::Deserialize;
 
+use super::batch::{self, BatchError};
 use super::{AwsTarget, CallContext, RawTarget, client, error_probe, shown_text, target_from_raw};
 use crate::checks::{
     Assertion, Evidence, EvidenceCell, EvidenceRow, EvidenceTable, Probe, ProbeContext,
@@ -25,9 +28,6 @@ pub const CHECK_KEYS: &[&str] = &[
 ];
 /// Keys of the kind's `expect` table.
 pub const EXPECT_KEYS: &[&str] = &["state", "actions_enabled", "action_contains"];
-
-/// Maximum number of alarm names DescribeAlarms accepts in one call.
-const NAMES_PER_CALL: usize = 100;
 
 /// Settings of an `aws_alarms` check.
 #[derive(Debug, Clone)]
@@ -141,18 +141,68 @@ impl<'de> Deserialize<'de> for AlarmsCheck {
 
 /// The fields of a metric or composite alarm that the check inspects.
 #[derive(Debug, Clone)]
-struct AlarmView {
-    name: String,
+pub(crate) struct AlarmView {
+    pub(crate) name: String,
     state: Option<StateValue>,
     since: Option<DateTime>,
     actions_enabled: Option<bool>,
     actions: Vec<String>,
 }
 
+type DescribeAlarmsResult = Result<
+    Vec<AlarmView>,
+    aws_sdk_cloudwatch::error::SdkError<
+        aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsError,
+    >,
+>;
+
+/// Returns a DescribeAlarms request for metric and composite alarms.
+fn describe_request(client: &aws_sdk_cloudwatch::Client) -> DescribeAlarmsFluentBuilder {
+    client
+        .describe_alarms()
+        .alarm_types(AlarmType::MetricAlarm)
+        .alarm_types(AlarmType::CompositeAlarm)
+}
+
+/// Describes the named alarms, at most 100, in one paginated DescribeAlarms call and returns
+/// those that exist.
+pub(crate) async fn describe_named_alarms(
+    client: &aws_sdk_cloudwatch::Client,
+    names: Vec<String>,
+) -> DescribeAlarmsResult {
+    collect_alarms(describe_request(client).set_alarm_names(Some(names))).await
+}
+
+/// Sends the request, following every page, and returns the alarms of all pages.
+async fn collect_alarms(request: DescribeAlarmsFluentBuilder) -> DescribeAlarmsResult {
+    let mut alarms = Vec::new();
+    let mut pages = request.into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        alarms.extend(page.metric_alarms().iter().map(|alarm| AlarmView {
+            name: alarm.alarm_name().unwrap_or_default().to_string(),
+            state: alarm.state_value().cloned(),
+            since: alarm.state_updated_timestamp().copied(),
+            actions_enabled: alarm.actions_enabled(),
+            actions: alarm.alarm_actions().to_vec(),
+        }));
+        alarms.extend(page.composite_alarms().iter().map(|alarm| AlarmView {
+            name: alarm.alarm_name().unwrap_or_default().to_string(),
+            state: alarm.state_value().cloned(),
+            since: alarm.state_updated_timestamp().copied(),
+            actions_enabled: alarm.actions_enabled(),
+            actions: alarm.alarm_actions().to_vec(),
+        }));
+    }
+    Ok(alarms)
+}
+
 impl AlarmsCheck {
     /// Describes the selected alarms and compares each with the expectations.
+    ///
+    /// Named alarms are read through DescribeAlarms calls shared with the other checks of the
+    /// same target that run at the same moment; a prefix selection has calls of its own.
     pub async fn run(&self, ctx: &ProbeContext) -> Probe {
-        let client = client::cloudwatch(&self.target, ctx.timeout).await;
         let resource = match &self.selection {
             AlarmSelection::Names(names) => format!("alarms {}", names.join(", ")),
             AlarmSelection::Prefix(prefix) => format!("alarms with prefix {prefix}"),
@@ -163,59 +213,30 @@ impl AlarmsCheck {
             resource: &resource,
             target: &self.target,
         };
-        let alarms = match self.describe_alarms(&client).await {
-            Ok(alarms) => alarms,
-            Err(err) => return error_probe(&err, call),
+        let alarms = match &self.selection {
+            AlarmSelection::Names(names) => {
+                match batch::describe_alarms(&self.target, ctx.timeout, names).await {
+                    Ok(alarms) => alarms,
+                    Err(BatchError::Call(err)) => return error_probe(&*err, call),
+                    Err(BatchError::Ended) => {
+                        return Probe::error(format!(
+                            "CloudWatch DescribeAlarms on {resource} in {} ended without an \
+                             answer; run the check again",
+                            self.target
+                        ));
+                    }
+                }
+            }
+            AlarmSelection::Prefix(prefix) => {
+                let client = client::cloudwatch(&self.target, ctx.timeout).await;
+                let request = describe_request(&client).alarm_name_prefix(prefix);
+                match collect_alarms(request).await {
+                    Ok(alarms) => alarms,
+                    Err(err) => return error_probe(&err, call),
+                }
+            }
         };
         self.evaluate(&alarms, &ctx.redactor)
-    }
-
-    async fn describe_alarms(
-        &self,
-        client: &aws_sdk_cloudwatch::Client,
-    ) -> Result<
-        Vec<AlarmView>,
-        aws_sdk_cloudwatch::error::SdkError<
-            aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsError,
-        >,
-    > {
-        let batches: Vec<Vec<String>> = match &self.selection {
-            AlarmSelection::Names(names) => names
-                .chunks(NAMES_PER_CALL)
-                .map(<[String]>::to_vec)
-                .collect(),
-            AlarmSelection::Prefix(_) => vec![Vec::new()],
-        };
-        let mut alarms = Vec::new();
-        for batch in batches {
-            let mut request = client
-                .describe_alarms()
-                .alarm_types(AlarmType::MetricAlarm)
-                .alarm_types(AlarmType::CompositeAlarm);
-            request = match &self.selection {
-                AlarmSelection::Names(_) => request.set_alarm_names(Some(batch)),
-                AlarmSelection::Prefix(prefix) => request.alarm_name_prefix(prefix),
-            };
-            let mut pages = request.into_paginator().send();
-            while let Some(page) = pages.next().await {
-                let page = page?;
-                alarms.extend(page.metric_alarms().iter().map(|alarm| AlarmView {
-                    name: alarm.alarm_name().unwrap_or_default().to_string(),
-                    state: alarm.state_value().cloned(),
-                    since: alarm.state_updated_timestamp().copied(),
-                    actions_enabled: alarm.actions_enabled(),
-                    actions: alarm.alarm_actions().to_vec(),
-                }));
-                alarms.extend(page.composite_alarms().iter().map(|alarm| AlarmView {
-                    name: alarm.alarm_name().unwrap_or_default().to_string(),
-                    state: alarm.state_value().cloned(),
-                    since: alarm.state_updated_timestamp().copied(),
-                    actions_enabled: alarm.actions_enabled(),
-                    actions: alarm.alarm_actions().to_vec(),
-                }));
-            }
-        }
-        Ok(alarms)
     }
 
     fn evaluate(&self, alarms: &[AlarmView], redactor: &Redactor) -> Probe {

@@ -14,6 +14,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use super::AwsTarget;
+use super::calls::CountCalls;
 
 /// Time a connection to an AWS endpoint may take before the attempt fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -53,19 +54,6 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
 type ClientKey = (AwsTarget, Duration);
 
 static CONFIGS: LazyLock<Cache<AwsTarget, SdkConfig>> = LazyLock::new(Cache::new);
-static CLOUDWATCH: LazyLock<Cache<ClientKey, aws_sdk_cloudwatch::Client>> =
-    LazyLock::new(Cache::new);
-static DYNAMODB: LazyLock<Cache<ClientKey, aws_sdk_dynamodb::Client>> = LazyLock::new(Cache::new);
-static SECURITYHUB: LazyLock<Cache<ClientKey, aws_sdk_securityhub::Client>> =
-    LazyLock::new(Cache::new);
-static S3: LazyLock<Cache<ClientKey, aws_sdk_s3::Client>> = LazyLock::new(Cache::new);
-static GUARDDUTY: LazyLock<Cache<ClientKey, aws_sdk_guardduty::Client>> = LazyLock::new(Cache::new);
-static KMS: LazyLock<Cache<ClientKey, aws_sdk_kms::Client>> = LazyLock::new(Cache::new);
-static LAMBDA: LazyLock<Cache<ClientKey, aws_sdk_lambda::Client>> = LazyLock::new(Cache::new);
-static SNS: LazyLock<Cache<ClientKey, aws_sdk_sns::Client>> = LazyLock::new(Cache::new);
-static COGNITO: LazyLock<Cache<ClientKey, aws_sdk_cognitoidentityprovider::Client>> =
-    LazyLock::new(Cache::new);
-
 /// Returns the timeouts of a client for checks with the given timeout: the whole call,
 /// retries included, ends at the check's timeout, so the check reports it with its context.
 fn timeouts(check_timeout: Duration) -> TimeoutConfig {
@@ -107,127 +95,74 @@ pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
     CONFIGS.insert(target, config)
 }
 
-/// Returns the shared CloudWatch client of the target for checks with the given timeout.
-pub async fn cloudwatch(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_cloudwatch::Client {
-    let key = (target.clone(), check_timeout);
-    if let Some(client) = CLOUDWATCH.get(&key) {
-        return client;
-    }
-    let config = aws_sdk_cloudwatch::config::Builder::from(&sdk_config(target).await)
-        .timeout_config(timeouts(check_timeout))
-        .build();
-    CLOUDWATCH.insert(&key, aws_sdk_cloudwatch::Client::from_conf(config))
+/// Defines the cache and the accessor of one service's shared client. Every client applies the
+/// check's timeout and counts its calls; `$customise` adjusts the config builder further.
+macro_rules! shared_client {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $cache:ident, $sdk:ident,
+        |$builder:ident, $target:ident| $customise:expr
+    ) => {
+        static $cache: LazyLock<Cache<ClientKey, $sdk::Client>> = LazyLock::new(Cache::new);
+
+        $(#[$doc])*
+        pub async fn $name(target: &AwsTarget, check_timeout: Duration) -> $sdk::Client {
+            let key = (target.clone(), check_timeout);
+            if let Some(client) = $cache.get(&key) {
+                return client;
+            }
+            let $target = target;
+            let $builder = $sdk::config::Builder::from(&sdk_config(target).await)
+                .timeout_config(timeouts(check_timeout))
+                .interceptor(CountCalls);
+            let config = $customise.build();
+            $cache.insert(&key, $sdk::Client::from_conf(config))
+        }
+    };
 }
 
-/// Returns the shared DynamoDB client of the target for checks with the given timeout.
-pub async fn dynamodb(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_dynamodb::Client {
-    let key = (target.clone(), check_timeout);
-    if let Some(client) = DYNAMODB.get(&key) {
-        return client;
-    }
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config(target).await)
-        .timeout_config(timeouts(check_timeout))
-        .build();
-    DYNAMODB.insert(&key, aws_sdk_dynamodb::Client::from_conf(config))
-}
-
-/// Returns the shared Security Hub client of the target for checks with the given timeout.
-pub async fn securityhub(
-    target: &AwsTarget,
-    check_timeout: Duration,
-) -> aws_sdk_securityhub::Client {
-    let key = (target.clone(), check_timeout);
-    if let Some(client) = SECURITYHUB.get(&key) {
-        return client;
-    }
-    let config = aws_sdk_securityhub::config::Builder::from(&sdk_config(target).await)
-        .timeout_config(timeouts(check_timeout))
-        .build();
-    SECURITYHUB.insert(&key, aws_sdk_securityhub::Client::from_conf(config))
-}
-
-/// Returns the shared S3 client of the target for checks with the given timeout.
-pub async fn s3(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_s3::Client {
-    let key = (target.clone(), check_timeout);
-    if let Some(client) = S3.get(&key) {
-        return client;
-    }
-    // Virtual-hosted addressing puts the bucket in the host name (BUCKET.127.0.0.1:5000), which
-    // neither resolves nor reaches an emulator on an address, so an endpoint override uses
-    // path-style URLs (ENDPOINT/BUCKET).
-    let config = aws_sdk_s3::config::Builder::from(&sdk_config(target).await)
-        .timeout_config(timeouts(check_timeout))
-        .force_path_style(target.endpoint_url.is_some())
-        .build();
-    S3.insert(&key, aws_sdk_s3::Client::from_conf(config))
-}
-
-/// Returns the shared GuardDuty client of the target for checks with the given timeout.
-pub async fn guardduty(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_guardduty::Client {
-    let key = (target.clone(), check_timeout);
-    if let Some(client) = GUARDDUTY.get(&key) {
-        return client;
-    }
-    let config = aws_sdk_guardduty::config::Builder::from(&sdk_config(target).await)
-        .timeout_config(timeouts(check_timeout))
-        .build();
-    GUARDDUTY.insert(&key, aws_sdk_guardduty::Client::from_conf(config))
-}
-
-/// Returns the shared KMS client of the target for checks with the given timeout.
-pub async fn kms(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_kms::Client {
-    let key = (target.clone(), check_timeout);
-    if let Some(client) = KMS.get(&key) {
-        return client;
-    }
-    let config = aws_sdk_kms::config::Builder::from(&sdk_config(target).await)
-        .timeout_config(timeouts(check_timeout))
-        .build();
-    KMS.insert(&key, aws_sdk_kms::Client::from_conf(config))
-}
-
-/// Returns the shared Lambda client of the target for checks with the given timeout.
-pub async fn lambda(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_lambda::Client {
-    let key = (target.clone(), check_timeout);
-    if let Some(client) = LAMBDA.get(&key) {
-        return client;
-    }
-    let config = aws_sdk_lambda::config::Builder::from(&sdk_config(target).await)
-        .timeout_config(timeouts(check_timeout))
-        .build();
-    LAMBDA.insert(&key, aws_sdk_lambda::Client::from_conf(config))
-}
-
-/// Returns the shared SNS client of the target for checks with the given timeout.
-pub async fn sns(target: &AwsTarget, check_timeout: Duration) -> aws_sdk_sns::Client {
-    let key = (target.clone(), check_timeout);
-    if let Some(client) = SNS.get(&key) {
-        return client;
-    }
-    let config = aws_sdk_sns::config::Builder::from(&sdk_config(target).await)
-        .timeout_config(timeouts(check_timeout))
-        .build();
-    SNS.insert(&key, aws_sdk_sns::Client::from_conf(config))
-}
-
-/// Returns the shared Cognito user pools client of the target for checks with the given
-/// timeout.
-pub async fn cognito(
-    target: &AwsTarget,
-    check_timeout: Duration,
-) -> aws_sdk_cognitoidentityprovider::Client {
-    let key = (target.clone(), check_timeout);
-    if let Some(client) = COGNITO.get(&key) {
-        return client;
-    }
-    let config = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk_config(target).await)
-        .timeout_config(timeouts(check_timeout))
-        .build();
-    COGNITO.insert(
-        &key,
-        aws_sdk_cognitoidentityprovider::Client::from_conf(config),
-    )
-}
+shared_client!(
+    /// Returns the shared CloudWatch client of the target for checks with the given timeout.
+    cloudwatch, CLOUDWATCH, aws_sdk_cloudwatch, |builder, _target| builder
+);
+shared_client!(
+    /// Returns the shared DynamoDB client of the target for checks with the given timeout.
+    dynamodb, DYNAMODB, aws_sdk_dynamodb, |builder, _target| builder
+);
+shared_client!(
+    /// Returns the shared Security Hub client of the target for checks with the given timeout.
+    securityhub, SECURITYHUB, aws_sdk_securityhub, |builder, _target| builder
+);
+shared_client!(
+    /// Returns the shared S3 client of the target for checks with the given timeout.
+    ///
+    /// Virtual-hosted addressing puts the bucket in the host name (BUCKET.127.0.0.1:5000), which
+    /// neither resolves nor reaches an emulator on an address, so an endpoint override uses
+    /// path-style URLs (ENDPOINT/BUCKET).
+    s3, S3, aws_sdk_s3,
+    |builder, target| builder.force_path_style(target.endpoint_url.is_some())
+);
+shared_client!(
+    /// Returns the shared GuardDuty client of the target for checks with the given timeout.
+    guardduty, GUARDDUTY, aws_sdk_guardduty, |builder, _target| builder
+);
+shared_client!(
+    /// Returns the shared KMS client of the target for checks with the given timeout.
+    kms, KMS, aws_sdk_kms, |builder, _target| builder
+);
+shared_client!(
+    /// Returns the shared Lambda client of the target for checks with the given timeout.
+    lambda, LAMBDA, aws_sdk_lambda, |builder, _target| builder
+);
+shared_client!(
+    /// Returns the shared SNS client of the target for checks with the given timeout.
+    sns, SNS, aws_sdk_sns, |builder, _target| builder
+);
+shared_client!(
+    /// Returns the shared Cognito user pools client of the target for checks with the given
+    /// timeout.
+    cognito, COGNITO, aws_sdk_cognitoidentityprovider, |builder, _target| builder
+);
 
 /// Stack size of the threads that run calls with very large response types.
 const LARGE_STACK_BYTES: usize = 64 * 1024 * 1024;

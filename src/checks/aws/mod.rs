@@ -10,6 +10,8 @@
 //! names the service, the resource, the region and profile, and what to do about it.
 
 pub mod alarms;
+pub mod batch;
+pub mod calls;
 pub mod client;
 pub mod cognito;
 pub mod dashboards;

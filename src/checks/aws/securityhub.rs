@@ -4,16 +4,20 @@
 //!
 //! A finding counts when its record state is ACTIVE and its workflow status is NEW or NOTIFIED,
 //! the findings not yet resolved or suppressed. Each severity label costs one paginated
-//! GetFindings call.
+//! GetFindings call, shared by the checks of the same target that run at the same moment (see
+//! [`batch`](super::batch)).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, AwsSecurityFindingFilters, RecordState, SeverityLabel, StringFilter,
     StringFilterComparison, WorkflowStatus,
 };
+use futures::future::join_all;
 use serde::Deserialize;
 
+use super::batch::{self, BatchError};
 use super::{AwsTarget, CallContext, RawTarget, client, error_probe, shown_text, target_from_raw};
 use crate::checks::{
     Assertion, Evidence, EvidenceCell, EvidenceRow, EvidenceTable, Probe, ProbeContext,
@@ -33,7 +37,7 @@ const PAGE_SIZE: i32 = 100;
 const MAX_PAGES: usize = 100;
 
 /// A Security Hub severity label as written in the checklist's `expect.max` table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Critical,
@@ -130,7 +134,8 @@ impl<'de> Deserialize<'de> for FindingsCheck {
 }
 
 /// Active findings of one severity: the count and the first titles.
-struct SeverityCount {
+#[derive(Debug)]
+pub(crate) struct SeverityCount {
     count: u64,
     /// Whether the count stopped at [`MAX_PAGES`] pages.
     truncated: bool,
@@ -152,12 +157,11 @@ impl FindingsCheck {
     }
 
     async fn probe(&self, ctx: &ProbeContext) -> Probe {
-        let client = client::securityhub(&self.target, ctx.timeout).await;
         let mut evidence = Evidence::default();
         evidence
             .request
             .push(format!("Security Hub DescribeHub in {}", self.target));
-        match hub_enabled(&client, &self.target, &mut evidence, &ctx.redactor).await {
+        match hub_enabled(&self.target, ctx.timeout, &mut evidence, &ctx.redactor).await {
             Ok(true) => {}
             Ok(false) => return Probe::from_assertions(evidence),
             Err(probe) => return *probe,
@@ -173,15 +177,22 @@ impl FindingsCheck {
             columns: vec!["title".into()],
             rows: Vec::new(),
         };
-        for (&severity, &max) in &self.max {
+        // All severities are requested at once, so that they join the batches of the other
+        // checks that received the same shared DescribeHub answer.
+        let counts =
+            join_all(self.max.keys().map(|&severity| {
+                batch::count_severity(&self.target, ctx.timeout, severity, self.top)
+            }))
+            .await;
+        for ((&severity, &max), counted) in self.max.iter().zip(counts) {
             evidence.request.push(format!(
                 "Security Hub GetFindings severity {} in {}",
                 severity.as_str(),
                 self.target
             ));
-            let counted = match self.count(&client, severity).await {
+            let counted = match counted {
                 Ok(counted) => counted,
-                Err(err) => {
+                Err(BatchError::Call(err)) => {
                     let resource = format!("{} findings", severity.as_str());
                     let call = CallContext {
                         service: "Security Hub",
@@ -189,7 +200,15 @@ impl FindingsCheck {
                         resource: &resource,
                         target: &self.target,
                     };
-                    return error_probe(&err, call);
+                    return error_probe(&*err, call);
+                }
+                Err(BatchError::Ended) => {
+                    return Probe::error(format!(
+                        "Security Hub GetFindings of {} findings in {} ended without an answer; \
+                         run the check again",
+                        severity.as_str(),
+                        self.target
+                    ));
                 }
             };
             let count_text = if counted.truncated {
@@ -218,11 +237,11 @@ impl FindingsCheck {
                 ],
             });
             let remaining = self.top.saturating_sub(titles.rows.len());
-            for title in counted.titles.into_iter().take(remaining) {
+            for title in counted.titles.iter().take(self.top).take(remaining) {
                 titles.rows.push(EvidenceRow {
                     label: severity.as_str().into(),
                     cells: vec![EvidenceCell {
-                        text: shown_text(&title, &ctx.redactor),
+                        text: shown_text(title, &ctx.redactor),
                         passed: None,
                     }],
                 });
@@ -235,56 +254,6 @@ impl FindingsCheck {
         Probe::from_assertions(evidence)
     }
 
-    async fn count(
-        &self,
-        client: &aws_sdk_securityhub::Client,
-        severity: Severity,
-    ) -> Result<
-        SeverityCount,
-        aws_sdk_securityhub::error::SdkError<
-            aws_sdk_securityhub::operation::get_findings::GetFindingsError,
-        >,
-    > {
-        let filters = AwsSecurityFindingFilters::builder()
-            .record_state(equals("ACTIVE"))
-            .workflow_status(equals("NEW"))
-            .workflow_status(equals("NOTIFIED"))
-            .severity_label(equals(severity.as_str()))
-            .build();
-        let mut result = SeverityCount {
-            count: 0,
-            truncated: false,
-            titles: Vec::new(),
-        };
-        let mut pages = client
-            .get_findings()
-            .filters(filters)
-            .max_results(PAGE_SIZE)
-            .into_paginator()
-            .send();
-        let mut read = 0;
-        while let Some(page) = pages.next().await {
-            let page = page?;
-            for finding in page.findings() {
-                if !is_active(finding, severity) {
-                    continue;
-                }
-                result.count += 1;
-                if result.titles.len() < self.top
-                    && let Some(title) = finding.title()
-                {
-                    result.titles.push(title.to_string());
-                }
-            }
-            read += 1;
-            if read >= MAX_PAGES {
-                result.truncated = page.next_token().is_some_and(|token| !token.is_empty());
-                break;
-            }
-        }
-        Ok(result)
-    }
-
     /// Returns the settings as label/value lines for the detail pane.
     pub fn describe(&self, _redactor: &Redactor) -> Vec<(String, String)> {
         let mut lines = self.target.describe();
@@ -295,6 +264,58 @@ impl FindingsCheck {
         lines.push(("titles shown".into(), self.top.to_string()));
         lines
     }
+}
+
+/// Counts the active findings of one severity with a paginated GetFindings call, keeping the
+/// first `top` titles.
+pub(crate) async fn count_findings(
+    client: &aws_sdk_securityhub::Client,
+    severity: Severity,
+    top: usize,
+) -> Result<
+    SeverityCount,
+    aws_sdk_securityhub::error::SdkError<
+        aws_sdk_securityhub::operation::get_findings::GetFindingsError,
+    >,
+> {
+    let filters = AwsSecurityFindingFilters::builder()
+        .record_state(equals("ACTIVE"))
+        .workflow_status(equals("NEW"))
+        .workflow_status(equals("NOTIFIED"))
+        .severity_label(equals(severity.as_str()))
+        .build();
+    let mut result = SeverityCount {
+        count: 0,
+        truncated: false,
+        titles: Vec::new(),
+    };
+    let mut pages = client
+        .get_findings()
+        .filters(filters)
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .send();
+    let mut read = 0;
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        for finding in page.findings() {
+            if !is_active(finding, severity) {
+                continue;
+            }
+            result.count += 1;
+            if result.titles.len() < top
+                && let Some(title) = finding.title()
+            {
+                result.titles.push(title.to_string());
+            }
+        }
+        read += 1;
+        if read >= MAX_PAGES {
+            result.truncated = page.next_token().is_some_and(|token| !token.is_empty());
+            break;
+        }
+    }
+    Ok(result)
 }
 
 fn equals(value: &str) -> StringFilter {
@@ -402,7 +423,7 @@ impl HubCheck {
         evidence
             .request
             .push(format!("Security Hub DescribeHub in {}", self.target));
-        match hub_enabled(&client, &self.target, &mut evidence, &ctx.redactor).await {
+        match hub_enabled(&self.target, ctx.timeout, &mut evidence, &ctx.redactor).await {
             Ok(true) => {}
             Ok(false) => return Probe::from_assertions(evidence),
             Err(probe) => return *probe,
@@ -477,8 +498,8 @@ impl HubCheck {
 /// Adds the "Security Hub enabled" assertion and returns whether the hub is enabled, or the
 /// error probe of a failed DescribeHub call.
 async fn hub_enabled(
-    client: &aws_sdk_securityhub::Client,
     target: &AwsTarget,
+    timeout: Duration,
     evidence: &mut Evidence,
     redactor: &Redactor,
 ) -> Result<bool, Box<Probe>> {
@@ -488,16 +509,17 @@ async fn hub_enabled(
         resource: "the hub",
         target,
     };
-    let enabled = match client.describe_hub().send().await {
+    // Checks of the same target running together share one DescribeHub answer.
+    let enabled = match batch::describe_hub(target, timeout).await {
         Ok(hub) => {
-            if let Some(arn) = hub.hub_arn() {
+            if let Some(arn) = &hub.hub_arn {
                 evidence
                     .notes
                     .push(format!("hub {}", shown_text(arn, redactor)));
             }
             true
         }
-        Err(err) => {
+        Err(BatchError::Call(err)) => {
             // Security Hub returns InvalidAccessException when the account has not enabled it
             // in this region, which is a missed expectation, not an error.
             let not_enabled = err
@@ -505,9 +527,15 @@ async fn hub_enabled(
                 .and_then(aws_sdk_securityhub::error::ProvideErrorMetadata::code)
                 == Some("InvalidAccessException");
             if !not_enabled {
-                return Err(Box::new(error_probe(&err, hub_call)));
+                return Err(Box::new(error_probe(&*err, hub_call)));
             }
             false
+        }
+        Err(BatchError::Ended) => {
+            return Err(Box::new(Probe::error(format!(
+                "Security Hub DescribeHub in {target} ended without an answer; run the check \
+                 again"
+            ))));
         }
     };
     evidence.assertions.push(Assertion {
