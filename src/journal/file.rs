@@ -23,6 +23,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -30,6 +31,7 @@ use sha2::{Digest, Sha256};
 pub use super::{ChainError, compute_hash, verify_chain};
 use super::{Event, EventKind, GENESIS_HASH, Journal, JournalError};
 use crate::checklist::Checklist;
+use crate::redact::Redactor;
 
 /// Number of hex characters of the checklist path's SHA-256 in a journal's file name.
 const PATH_HASH_LEN: usize = 8;
@@ -75,6 +77,9 @@ pub struct FileJournal {
     /// Set when an append failed part-way, because the file may then end in a partial line
     /// that only the torn-line recovery of the next open can remove.
     poisoned: bool,
+    /// Masks the checklist's secret values in every event before it is written, so that a
+    /// secret typed into a note never reaches the file.
+    redactor: Arc<Redactor>,
 }
 
 /// The events of a journal file as read without modifying or locking it.
@@ -166,6 +171,7 @@ pub fn open(
     // Checked before the torn-line recovery, so that a rejected journal is left untouched.
     let session_warnings = check_session_start(&path, checklist, &absolute, &loaded.events)?;
     let mut journal = loaded.recover()?;
+    journal.redactor = checklist.redactor.clone();
     journal.warnings.extend(session_warnings);
     if journal.events.is_empty() {
         journal.append(
@@ -441,6 +447,7 @@ impl Loaded {
             events,
             warnings,
             poisoned: false,
+            redactor: Arc::new(Redactor::new()),
         })
     }
 }
@@ -487,7 +494,9 @@ impl FileJournal {
             .events
             .last()
             .map_or(GENESIS_HASH, |last| last.hash.as_str());
-        let event = Event::chained(prev, seq, jiff::Timestamp::now(), actor, kind);
+        let actor = self.redactor.redact(actor);
+        let kind = kind.masked(&self.redactor);
+        let event = Event::chained(prev, seq, jiff::Timestamp::now(), &actor, kind);
         let mut line = serde_json::to_vec(&event)
             .map_err(|source| io_error("encode an event for", &self.path, source.into()))?;
         line.push(b'\n');

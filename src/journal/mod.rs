@@ -44,6 +44,7 @@ use sha2::{Digest, Sha256};
 
 use crate::checklist::Risk;
 use crate::checks::{FileDigest, Outcome};
+use crate::redact::Redactor;
 use crate::session::{Counts, Status};
 
 /// Hash that the first event of a journal chains to.
@@ -131,6 +132,65 @@ pub enum EventKind {
         to: Status,
         signoff: String,
     },
+}
+
+impl EventKind {
+    /// Returns the event with every secret value of `redactor` masked in its free text: notes,
+    /// summaries, waiver reasons and controls, and names typed by a person.
+    pub fn masked(self, redactor: &Redactor) -> EventKind {
+        let mask = |text: String| redactor.redact(&text);
+        match self {
+            EventKind::Note { item, text } => EventKind::Note {
+                item,
+                text: mask(text),
+            },
+            EventKind::CheckOutcome {
+                item,
+                outcome,
+                summary,
+                files,
+            } => EventKind::CheckOutcome {
+                item,
+                outcome,
+                summary: mask(summary),
+                files,
+            },
+            EventKind::ManualRun {
+                item,
+                outcome,
+                summary,
+            } => EventKind::ManualRun {
+                item,
+                outcome,
+                summary: mask(summary),
+            },
+            EventKind::Waived {
+                item,
+                reason,
+                risk,
+                control,
+                expires,
+                approved_by,
+            } => EventKind::Waived {
+                item,
+                reason: mask(reason),
+                risk,
+                control: mask(control),
+                expires,
+                approved_by: mask(approved_by),
+            },
+            EventKind::SignedOff {
+                signoff,
+                role,
+                state,
+            } => EventKind::SignedOff {
+                signoff,
+                role: mask(role),
+                state,
+            },
+            other => other,
+        }
+    }
 }
 
 /// The state of the session when a sign-off was given.

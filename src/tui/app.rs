@@ -342,7 +342,9 @@ impl App {
     /// Appends a line to the event log, dropping the oldest beyond [`LOG_CAPACITY`].
     pub fn push_log(&mut self, at: Timestamp, level: LogLevel, text: &str) {
         // One line per entry, so that the row count used for scrolling matches the drawing.
-        let text = terminal_safe(text).replace('\n', " ").replace('\t', "  ");
+        // A secret typed by a person, such as in a note, is masked like everywhere else.
+        let text = self.session.checklist().redactor.redact(text);
+        let text = terminal_safe(&text).replace('\n', " ").replace('\t', "  ");
         self.log.push_back(LogLine { at, level, text });
         while self.log.len() > LOG_CAPACITY {
             self.log.pop_front();

@@ -1208,3 +1208,24 @@ fn verify_command_accepts_journal() {
     assert!(stdout.contains("hash chain intact"), "{stdout}");
     assert!(stdout.contains("length: 3"), "{stdout}");
 }
+
+#[test]
+fn secret_typed_into_note_masked_in_file() {
+    const SECRET: &str = "sk-live-made-up-0042";
+    let dir = tempfile::tempdir().unwrap();
+    let mut checklist = checklist_in(dir.path(), "staging", "digest-1");
+    let mut redactor = Redactor::new();
+    redactor.add(SECRET);
+    checklist.redactor = Arc::new(redactor);
+    let mut journal = file::open(&dir.path().join("journals"), &checklist, false, "Ana").unwrap();
+
+    let event = journal
+        .append("Ana", note("dns", &format!("tried key {SECRET} by hand")))
+        .unwrap();
+
+    assert_eq!(event.kind, note("dns", "tried key •••••• by hand"));
+    let text =
+        fs::read_to_string(file::path_for(&dir.path().join("journals"), &checklist)).unwrap();
+    assert!(!text.contains(SECRET), "{text}");
+    assert!(text.contains("tried key •••••• by hand"), "{text}");
+}
