@@ -457,7 +457,7 @@ impl Session {
         let mut memo: Vec<Option<Status>> = vec![None; items.len()];
         let mut visiting = vec![false; items.len()];
         for position in 0..items.len() {
-            self.visit_settled(position, &items, &positions, &mut memo, &mut visiting);
+            self.visit_settled(position, &items, &positions, &mut memo, &mut visiting, now);
         }
         memo.into_iter()
             .zip(&items)
@@ -483,6 +483,7 @@ impl Session {
         positions: &HashMap<&str, usize>,
         memo: &mut [Option<Status>],
         visiting: &mut [bool],
+        now: jiff::Timestamp,
     ) -> Status {
         if let Some(status) = memo[position] {
             return status;
@@ -504,6 +505,14 @@ impl Session {
             } else {
                 Status::Failed
             }),
+            // A result that a finding waiver let pass no longer counts once that waiver has
+            // expired: the findings count again, and only a new run can tell.
+            (_, Some(recorded))
+                if !item.is_manual()
+                    && self.finding_waiver_expired_since(&item.id, recorded.at, now) =>
+            {
+                Some(Status::Pending)
+            }
             (_, Some(recorded)) if !item.is_manual() => Some(recorded.outcome.into()),
             _ => None,
         };
@@ -515,7 +524,14 @@ impl Session {
                 for dependency in &item.depends_on {
                     let met = match positions.get(dependency.as_str()) {
                         Some(&dependency_position) => self
-                            .visit_settled(dependency_position, items, positions, memo, visiting)
+                            .visit_settled(
+                                dependency_position,
+                                items,
+                                positions,
+                                memo,
+                                visiting,
+                                now,
+                            )
                             .is_satisfied(),
                         None => false,
                     };

@@ -127,7 +127,8 @@ impl Session {
         let changed = self
             .waivers
             .values()
-            .any(|waiver| waiver.is_active(before) != waiver.is_active(now));
+            .any(|waiver| waiver.is_active(before) != waiver.is_active(now))
+            || !self.finding_waivers_expired_between(before, now).is_empty();
         if changed {
             self.settled.replace(None);
         }
@@ -144,6 +145,35 @@ impl Session {
             .items()
             .filter_map(|item| self.waivers.get(&item.id))
             .collect()
+    }
+
+    /// Whether a finding waiver of the item expired after `since` and at or before `now`.
+    pub(super) fn finding_waiver_expired_since(
+        &self,
+        item_id: &str,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> bool {
+        self.finding_waivers()
+            .iter()
+            .any(|spec| spec.item == item_id && spec.expires > since && spec.expires <= now)
+    }
+
+    /// Returns the items whose finding waivers expired after `before` and at or before `now`,
+    /// each once, so that the cockpit can run their checks again.
+    pub fn finding_waivers_expired_between(
+        &self,
+        before: Timestamp,
+        now: Timestamp,
+    ) -> Vec<String> {
+        let mut items: Vec<String> = self
+            .finding_waivers()
+            .iter()
+            .filter(|spec| spec.expires > before && spec.expires <= now)
+            .map(|spec| spec.item.clone())
+            .collect();
+        items.dedup();
+        items
     }
 
     /// Returns the finding waivers of the checklist, expired or not, in the order written.

@@ -149,6 +149,9 @@ pub struct LogLine {
 /// Everything the cockpit shows, and the journal that manual actions are written to.
 pub struct App {
     pub session: Session,
+    /// Items whose checks must run again because a finding waiver they relied on expired; the
+    /// event loop takes them with [`App::take_reruns`].
+    reruns: Vec<String>,
     pub journal: Box<dyn Journal>,
     /// The person at the keyboard, recorded with every manual event.
     pub actor: String,
@@ -231,6 +234,7 @@ impl App {
         }
         let warnings: Vec<String> = journal.warnings().to_vec();
         let mut app = App {
+            reruns: Vec::new(),
             session,
             journal,
             actor,
@@ -387,11 +391,27 @@ impl App {
         Some(format_countdown(launch_at, self.now))
     }
 
+    /// Returns and clears the items whose checks must run again.
+    pub fn take_reruns(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.reruns)
+    }
+
     /// Advances the clock, marking the screen dirty only when a visible clock changed or a
     /// waiver expired. Expired waivers and the drift they cause are journaled.
     pub fn set_now(&mut self, now: Timestamp) {
         let before = self.countdown();
         let decision_before = self.session.decision(self.session.now());
+        for item in self
+            .session
+            .finding_waivers_expired_between(self.session.now(), now)
+        {
+            self.push_log(
+                now,
+                LogLevel::Warning,
+                &format!("a finding waiver of {item} expired; running its check again"),
+            );
+            self.reruns.push(item);
+        }
         self.now = now;
         self.session.set_now(now);
         if self.countdown() != before || self.session.decision(now) != decision_before {

@@ -165,7 +165,12 @@ pub async fn run(cockpit: Cockpit) -> anyhow::Result<ExitReason> {
             Some(result) = manual_rx.recv() => {
                 app.apply_manual_run(result);
             }
-            _ = ticker.tick() => app.set_now(jiff::Timestamp::now()),
+            _ = ticker.tick() => {
+                app.set_now(jiff::Timestamp::now());
+                for item in app.take_reruns() {
+                    engine.send(EngineCommand::Run(item));
+                }
+            }
             _ = sigterm.recv() => {
                 reason = ExitReason::Signal(SIGTERM);
                 break;

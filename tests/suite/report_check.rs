@@ -1193,3 +1193,49 @@ fn record_lists_finding_waivers() {
     assert!(!waivers[0].expired);
     assert!(built.predicate.waived_items.is_empty());
 }
+
+#[test]
+fn pass_relying_on_expired_finding_waiver_no_longer_counts() {
+    let loaded = load_waived(&finding_waiver(
+        "[\"reflected-xss\"]",
+        "2026-12-04T12:00:00Z",
+    ));
+    let mut session = golive::session::Session::with_policy(
+        Arc::new(loaded.checklist.clone()),
+        loaded.policy.clone(),
+    );
+    session.set_now("2026-12-04T11:00:00Z".parse().unwrap());
+    session.apply_result(golive::checks::CheckResult {
+        item_id: "nuclei".into(),
+        outcome: Outcome::Pass,
+        summary: "0 critical, 0 high".into(),
+        evidence: golive::checks::Evidence::default(),
+        started_at: "2026-12-04T11:00:00Z".parse().unwrap(),
+        elapsed_ms: 5,
+        attempts: 1,
+    });
+    assert_eq!(session.status("nuclei"), golive::session::Status::Pass);
+
+    let before = session.now();
+    let after: jiff::Timestamp = "2026-12-04T12:00:01Z".parse().unwrap();
+    assert_eq!(
+        session.finding_waivers_expired_between(before, after),
+        ["nuclei"]
+    );
+    session.set_now(after);
+    assert_eq!(session.status("nuclei"), golive::session::Status::Pending);
+    let decision = session.decision(after);
+    assert!(!decision.go);
+
+    // A run after the expiry decides again.
+    session.apply_result(golive::checks::CheckResult {
+        item_id: "nuclei".into(),
+        outcome: Outcome::Fail,
+        summary: "1 high".into(),
+        evidence: golive::checks::Evidence::default(),
+        started_at: "2026-12-04T12:00:05Z".parse().unwrap(),
+        elapsed_ms: 5,
+        attempts: 1,
+    });
+    assert_eq!(session.status("nuclei"), golive::session::Status::Fail);
+}
