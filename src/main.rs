@@ -46,7 +46,8 @@ enum Command {
     Open(OpenArgs),
     /// Checks a checklist for errors and prints every problem found.
     Lint(LintArgs),
-    /// Runs every automated check once and prints a report; exit code 0 is GO.
+    /// Runs every automated check once and prints a report; exit code 0 when every required
+    /// automated check passes or is waived.
     Check(CheckArgs),
     /// Starts the built-in demo target on 127.0.0.1 and opens the cockpit on the demo checklist.
     Demo(DemoArgs),

@@ -318,11 +318,15 @@ fn totals(report: &Report) -> String {
 }
 
 fn verdict(report: &Report) -> String {
-    let manual = report.rows().filter(|row| row.kind == "manual").count();
+    // Only open manual items are named: those done or waived in the journal need nothing more.
+    let manual = report
+        .rows()
+        .filter(|row| row.kind == "manual" && !row.status.counts_toward_go())
+        .count();
     let manual_note = match manual {
         0 => String::new(),
-        1 => "; 1 manual item is not evaluated here".to_string(),
-        n => format!("; {n} manual items are not evaluated here"),
+        1 => "; 1 manual item is still open, which the launch decision also needs".to_string(),
+        n => format!("; {n} manual items are still open, which the launch decision also needs"),
     };
     let waived: Vec<&str> = report
         .rows()
@@ -330,11 +334,11 @@ fn verdict(report: &Report) -> String {
         .map(|row| row.id.as_str())
         .collect();
     if report.go() && waived.is_empty() {
-        return format!("Verdict: GO: every required automated check passed{manual_note}");
+        return format!("Automated checks: GO: every required automated check passed{manual_note}");
     }
     if report.go() {
         return format!(
-            "Verdict: GO: every required automated check passed or is waived (waived: {})\
+            "Automated checks: GO: every required automated check passed or is waived (waived: {})\
              {manual_note}",
             waived.join(", ")
         );
@@ -350,7 +354,7 @@ fn verdict(report: &Report) -> String {
         "checks are"
     };
     format!(
-        "Verdict: NO-GO: {} required {noun} not passing: {}{manual_note}",
+        "Automated checks: NO-GO: {} required {noun} not passing: {}{manual_note}",
         listed.len(),
         listed.join(", ")
     )

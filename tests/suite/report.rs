@@ -291,7 +291,7 @@ fn text_lists_phases_items_and_verdict() {
         text.contains("Totals: 7 items: 1 pass, 2 fail, 1 error, 1 blocked, 1 pending, 1 done\n")
     );
     assert!(text.contains(
-        "Verdict: NO-GO: 3 required checks are not passing: \
+        "Automated checks: NO-GO: 3 required checks are not passing: \
          webhook (fail), slow (error), metrics (blocked)"
     ));
 }
@@ -310,8 +310,8 @@ fn text_verdict_go_names_manual_items() {
     session.apply_result(results[0].clone());
     let text = report::render_at(Format::Text, &checklist, &session, &results, at());
     assert!(text.ends_with(
-        "Verdict: GO: every required automated check passed; \
-         1 manual item is not evaluated here\n"
+        "Automated checks: GO: every required automated check passed; \
+         1 manual item is still open, which the launch decision also needs\n"
     ));
 }
 
@@ -585,7 +585,7 @@ fn waived_failing_check_counts_toward_go() {
         text.contains("last result: status 500, expected 200"),
         "{text}"
     );
-    assert!(text.contains("Verdict: GO"), "{text}");
+    assert!(text.contains("Automated checks: GO"), "{text}");
     assert!(text.contains("waived: api)"), "{text}");
     assert!(!text.contains("PASS"), "{text}");
 
