@@ -783,3 +783,31 @@ async fn alarms_by_prefix_exact_state() {
         "alarms with prefix web-: expected at least 1, got 0"
     );
 }
+
+/// moto serves CloudWatch without the SDK's CBOR protocol, so without the bridge it answers
+/// an HTML 404 that carries no AWS error code.
+#[tokio::test]
+async fn alarms_against_endpoint_without_cbor_name_http_status() {
+    aws_test_env();
+    let moto = MotoServer::start();
+    let check = spec(
+        "aws_alarms",
+        &alarms_settings(&moto.endpoint(), "names = [\"api-5xx\"]", "{}"),
+    );
+
+    let probe = run(&check).await;
+
+    assert_eq!(probe.outcome, Outcome::Error, "{probe:?}");
+    assert!(
+        probe
+            .summary
+            .contains("the endpoint answered HTTP 404 without an AWS error"),
+        "{}",
+        probe.summary
+    );
+    assert!(
+        probe
+            .summary
+            .contains("check that `endpoint_url` points at CloudWatch")
+    );
+}

@@ -29,6 +29,7 @@ use std::fmt;
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use serde::{Deserialize, de};
 
 use super::Probe;
@@ -181,10 +182,9 @@ pub struct CallContext<'a> {
 }
 
 /// Builds the error probe of a failed SDK call, naming the cause and what to do next.
-pub fn error_probe<E, R>(err: &SdkError<E, R>, call: CallContext<'_>) -> Probe
+pub fn error_probe<E>(err: &SdkError<E, HttpResponse>, call: CallContext<'_>) -> Probe
 where
     E: ProvideErrorMetadata + StdError + 'static,
-    R: fmt::Debug + 'static,
 {
     let summary = describe_sdk_error(err, call);
     tracing::debug!(
@@ -212,10 +212,9 @@ where
 }
 
 /// Returns one line that explains why an SDK call failed and what to do next.
-fn describe_sdk_error<E, R>(err: &SdkError<E, R>, call: CallContext<'_>) -> String
+fn describe_sdk_error<E>(err: &SdkError<E, HttpResponse>, call: CallContext<'_>) -> String
 where
     E: ProvideErrorMetadata + StdError + 'static,
-    R: fmt::Debug + 'static,
 {
     let CallContext {
         service,
@@ -254,9 +253,20 @@ where
         }
         SdkError::ServiceError(service_err) => {
             let inner = service_err.err();
-            let code = inner.code().unwrap_or("unknown error");
-            let message = inner.message().unwrap_or("no message");
-            describe_service_error(code, message, call)
+            let status = service_err.raw().status().as_u16();
+            match inner.code() {
+                Some(code) => {
+                    let message = inner.message().unwrap_or("no message");
+                    describe_service_error(code, message, call)
+                }
+                // No AWS error code: the endpoint is not this service, or an emulator lacks
+                // the operation or the protocol (moto answers HTML 404 to CloudWatch's CBOR).
+                None => format!(
+                    "{service} {operation} on {resource} in {target}: the endpoint answered \
+                     HTTP {status} without an AWS error; check that `endpoint_url` points at \
+                     {service} and that it serves this operation"
+                ),
+            }
         }
         SdkError::ResponseError(_) => format!(
             "{service} {operation} on {resource} in {target} returned a response the SDK \
