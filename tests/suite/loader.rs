@@ -1243,3 +1243,37 @@ fn waivers_file_must_be_a_string() {
     let error = find(&failure, "invalid type for `waivers_file`");
     assert_eq!(error.line, 3);
 }
+
+/// The first TOML example under "Checklist format" in the README is a whole checklist; a
+/// reader copies it, so it must load without errors.
+#[test]
+fn readme_checklist_example_loads() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md is readable");
+    let section = readme
+        .split("## Checklist format")
+        .nth(1)
+        .expect("the README has a Checklist format section");
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("the section starts with a TOML example");
+    let env = |name: &str| match name {
+        "PAYMENTS_ADMIN_TOKEN" | "PAYMENTS_PROD_ADMIN_TOKEN" => Some("made-up-token".to_string()),
+        _ => None,
+    };
+    for environment in ["staging", "production"] {
+        let loaded = load_str_with_env(
+            Path::new("README.md"),
+            example,
+            Some(environment),
+            &BTreeMap::new(),
+            &LoadDefaults::default(),
+            &env,
+        );
+        if let Err(failure) = loaded {
+            panic!("the README example fails to load for {environment}:\n{failure}");
+        }
+    }
+}
