@@ -194,6 +194,10 @@ struct ExportArgs {
     /// Lists this evidence or report file among the record's subjects; repeatable.
     #[arg(long, value_name = "FILE")]
     attach: Vec<PathBuf>,
+
+    /// Writes a record even when no session journal exists, with every manual item not done.
+    #[arg(long)]
+    without_journal: bool,
 }
 
 #[derive(Debug, Args)]

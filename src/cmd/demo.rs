@@ -189,10 +189,19 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
 }
 
 /// Returns golive's data folder, creating it when missing.
-fn data_dir() -> anyhow::Result<PathBuf> {
-    let dir = dirs::data_dir()
+/// The copy of the demo checklist that `golive demo` writes and opens outside the repository.
+pub fn installed_demo_path() -> PathBuf {
+    data_folder().join("demo.toml")
+}
+
+fn data_folder() -> PathBuf {
+    dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
-        .join("golive");
+        .join("golive")
+}
+
+fn data_dir() -> anyhow::Result<PathBuf> {
+    let dir = data_folder();
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create folder {}", dir.display()))?;
     Ok(dir)

@@ -46,12 +46,23 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
             .context("cannot export a record of a damaged journal")?;
         warnings.extend(contents.warnings);
         contents.events
-    } else {
+    } else if args.without_journal {
         warnings.push(format!(
             "no session journal at {}: the record shows every manual item as not done",
             journal_path.display()
         ));
         Vec::new()
+    } else {
+        anyhow::bail!(
+            "no session journal for {} (environment {}) at {}: a session belongs to one \
+             checklist file and environment, so export the file the cockpit opened (outside the \
+             repository `golive demo` opens {}), or pass --without-journal to record the \
+             automated checks alone",
+            golive::sanitize::terminal_safe(&checklist.path.display().to_string()),
+            checklist.environment,
+            journal_path.display(),
+            super::demo::installed_demo_path().display(),
+        );
     };
     for warning in &warnings {
         super::print_stderr(&format!("warning: {warning}\n"));

@@ -326,6 +326,23 @@ fn export_never_overwrites() {
 }
 
 #[test]
+fn export_without_journal_refused_unless_asked() {
+    let launch = Launch::new(&["-t", "ed25519"], "");
+    fs::remove_file(launch.journal_path()).unwrap();
+
+    let refused = launch.export(&["--no-sign"], &[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    let message = text(&refused.stderr);
+    assert!(message.contains("no session journal for"), "{message}");
+    assert!(message.contains("--without-journal"), "{message}");
+    assert!(!launch.record_dir().exists());
+
+    let written = launch.export(&["--no-sign", "--without-journal"], &[]);
+    assert_eq!(written.status.code(), Some(0), "{}", text(&written.stderr));
+    assert!(launch.record_dir().join("record.json").is_file());
+}
+
+#[test]
 fn every_flipped_byte_rejected() {
     let launch = Launch::new(&["-t", "ed25519"], "");
     let output = launch.export(&[], &[]);
