@@ -41,3 +41,12 @@ pub fn process_uptime() -> std::time::Duration {
     }
     read().unwrap_or_default()
 }
+
+/// Returns the count with the singular or the plural noun, such as "1 page" or "3 pages".
+pub fn plural(count: u64, singular: &str, plural: &str) -> String {
+    if count == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{count} {plural}")
+    }
+}

@@ -46,11 +46,7 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], source_text: &str) {
 
 /// Returns `count` and the noun, in the plural unless the count is one.
 pub fn plural(count: usize, singular: &str, plural: &str) -> String {
-    if count == 1 {
-        format!("1 {singular}")
-    } else {
-        format!("{count} {plural}")
-    }
+    golive::plural(u64::try_from(count).unwrap_or(u64::MAX), singular, plural)
 }
 
 /// Parses a `--var NAME=VALUE` argument.

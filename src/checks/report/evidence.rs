@@ -264,10 +264,7 @@ fn counts_bar(analysis: &Analysis) -> String {
 /// Returns the evidence note on what one waiver entry covered.
 fn waiver_note(entry: &WaiverUse, redactor: &Redactor) -> String {
     let key = safe_text(&entry.key, redactor);
-    let findings = match entry.matched {
-        1 => "1 finding".to_string(),
-        count => format!("{count} findings"),
-    };
+    let findings = crate::plural(entry.matched, "finding", "findings");
     match &entry.approval {
         None if entry.matched == 0 => format!("waived entry `{key}` matched no finding"),
         None => format!("waived entry `{key}` covers {findings}"),
@@ -317,8 +314,8 @@ fn push_report_notes(evidence: &mut Evidence, read: &ReadReport, role: &str, red
     evidence.notes.push(line);
     if meta.dismissed > 0 {
         evidence.notes.push(format!(
-            "{role}: {} findings marked false positive or suppressed in the report, not counted",
-            meta.dismissed
+            "{role}: {} marked false positive or suppressed in the report, not counted",
+            crate::plural(meta.dismissed, "finding", "findings")
         ));
     }
     for warning in &meta.warnings {

@@ -143,7 +143,9 @@ impl CountCheck {
             shown_text(&resource, &ctx.redactor),
             self.target
         ));
-        evidence.notes.push(format!("{pages} pages read"));
+        evidence
+            .notes
+            .push(format!("{} read", crate::plural(pages, "page", "pages")));
         if let Some(min) = self.min {
             evidence.assertions.push(Assertion {
                 subject: "item count".into(),
