@@ -159,7 +159,7 @@ async fn seeded_checklist_pass_and_fail() {
     assert_new_kinds_summaries(&results);
     assert_eq!(
         summary_of(&results, "api-5xx"),
-        "5XXError Sum over 3h: expected at most 0, got 9"
+        "5XXError Sum over 3h: expected at most 0, got 10"
     );
 }
 
@@ -243,7 +243,7 @@ async fn seeding_twice_same_outcomes() {
     // CloudWatch keeps every datapoint, so the second run doubles the error sum.
     assert_eq!(
         summary_of(&results, "api-5xx"),
-        "5XXError Sum over 3h: expected at most 0, got 18"
+        "5XXError Sum over 3h: expected at most 0, got 20"
     );
     assert_eq!(
         subscription_count(&bridge.endpoint(), aws::ONCALL_TOPIC_ARN).await,

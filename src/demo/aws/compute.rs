@@ -20,7 +20,7 @@ pub const LAMBDA_ROLE: &str = "authbridge-demo-lambda";
 /// The name prefix shared by every demo function.
 pub const FUNCTION_PREFIX: &str = "authbridge-demo-";
 
-/// The demo topic without subscriptions.
+/// The ARN of the demo topic without subscriptions.
 pub const SECURITY_TOPIC_ARN: &str =
     "arn:aws:sns:eu-west-1:123456789012:authbridge-demo-security-alerts";
 
@@ -32,7 +32,8 @@ pub const USER_POOL: &str = "authbridge-demo-users";
 const POOLS_PER_PAGE: i32 = 60;
 
 /// Trust policy that lets Lambda assume [`LAMBDA_ROLE`].
-const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+const LAMBDA_TRUST_POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#;
 
 /// Source of the handler every demo function deploys. moto stores functions without running
 /// them.
@@ -40,8 +41,8 @@ const HANDLER_SOURCE: &[u8] = b"exports.handler = async () => ({ statusCode: 200
 
 impl Seeder {
     /// Creates [`LAMBDA_ROLE`] and three Node.js 20 functions: `authbridge-demo-cases-api`,
-    /// and `authbridge-demo-documents-upload` and `-export`, of which only the upload function
-    /// has `DOCUMENTS_BUCKET` set. Functions that exist get their runtime, role, handler and
+    /// `authbridge-demo-documents-upload` and `authbridge-demo-documents-export`. Only the
+    /// upload function of the two document functions has `DOCUMENTS_BUCKET` set. Functions that exist get their runtime, role, handler and
     /// environment again.
     pub async fn seed_lambda(&self) -> Result<(), DemoAwsError> {
         let role = create_lambda_role(&aws_sdk_iam::Client::new(&self.config)).await?;

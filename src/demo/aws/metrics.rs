@@ -26,8 +26,9 @@ const LATENCY_MS: [f64; 12] = [
     182.0, 240.0, 205.0, 318.0, 264.0, 197.0, 412.0, 230.0, 188.0, 276.0, 221.0, 309.0,
 ];
 
-/// 5XX error counts of the seeded datapoints, newest first: 9 errors in all.
-const SERVER_ERRORS: [f64; 12] = [0.0, 2.0, 0.0, 0.0, 1.0, 0.0, 0.0, 4.0, 0.0, 0.0, 2.0, 0.0];
+/// 5XX error counts of the seeded datapoints, newest first: 10 errors in all. The newest
+/// datapoint has an error, so the sum stays above 0 while any datapoint is in the window.
+const SERVER_ERRORS: [f64; 12] = [1.0, 2.0, 0.0, 0.0, 1.0, 0.0, 0.0, 4.0, 0.0, 0.0, 2.0, 0.0];
 
 const SERVICE_DASHBOARD_BODY: &str = r#"{"widgets": [
   {"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6, "properties": {

@@ -26,7 +26,7 @@ pub const SESSIONS_KEY_ALIAS: &str = "alias/authbridge-demo-sessions";
 impl Seeder {
     /// Creates [`DOCUMENTS_BUCKET`] and [`EXPORTS_BUCKET`] and sets their encryption, public
     /// access block, versioning and lifecycle rules. Buckets that exist are kept and their
-    /// settings written again; versioning of [`EXPORTS_BUCKET`] is never touched, so it stays
+    /// settings written again. Versioning of [`EXPORTS_BUCKET`] is never set, so it stays
     /// `Disabled`.
     pub async fn seed_s3(&self) -> Result<(), DemoAwsError> {
         // Path-style URLs, because a bucket name in the host name does not reach moto on an IP
@@ -119,7 +119,7 @@ impl Seeder {
     }
 }
 
-/// Creates a bucket in [`DEMO_REGION`]; a bucket that the moto account owns already is kept.
+/// Creates a bucket in [`DEMO_REGION`] unless the moto account owns it already.
 async fn create_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<(), DemoAwsError> {
     let location = CreateBucketConfiguration::builder()
         .location_constraint(BucketLocationConstraint::from(DEMO_REGION))
@@ -241,8 +241,8 @@ async fn put_lifecycle(client: &aws_sdk_s3::Client, bucket: &str) -> Result<(), 
     Ok(())
 }
 
-/// Returns the id of the key that `alias` names, creating the key and the alias when the alias
-/// does not exist.
+/// Looks up the key that `alias` names and returns its id. When the alias does not exist, it
+/// creates a key and the alias first.
 async fn key_for_alias(client: &aws_sdk_kms::Client, alias: &str) -> Result<String, DemoAwsError> {
     let resource = || format!("key {alias}");
     match client.describe_key().key_id(alias).send().await {
