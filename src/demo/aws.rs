@@ -29,6 +29,14 @@ use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use crate::sanitize::{terminal_safe, truncate_chars};
 
+mod compute;
+mod metrics;
+mod storage;
+
+pub use compute::{FUNCTION_PREFIX, LAMBDA_ROLE, SECURITY_TOPIC_ARN, USER_POOL};
+pub use metrics::{AUTH_DASHBOARD, DEMO_API, SERVICE_DASHBOARD};
+pub use storage::{DOCUMENTS_BUCKET, DOCUMENTS_KEY_ALIAS, EXPORTS_BUCKET, SESSIONS_KEY_ALIAS};
+
 /// The region every demo resource lives in.
 pub const DEMO_REGION: &str = "eu-west-1";
 
@@ -44,7 +52,7 @@ pub const FAKE_SECRET_ACCESS_KEY: &str = "testing";
 /// The checklist variable that carries the endpoint of the AWS checks.
 pub const ENDPOINT_VAR: &str = "aws_endpoint_url";
 
-/// The SNS topic the demo alarms notify. Only its ARN exists: the demo creates no topic.
+/// The SNS topic the demo alarms notify, with an email and an SQS subscription.
 pub const ONCALL_TOPIC_ARN: &str = "arn:aws:sns:eu-west-1:123456789012:authbridge-oncall";
 
 /// The demo table with point-in-time recovery, KMS encryption and a `by-client` index.
@@ -275,7 +283,15 @@ impl Seeder {
         self.seed_tables().await?;
         self.seed_items().await?;
         self.seed_alarms().await?;
+        self.seed_metrics().await?;
+        self.seed_dashboards().await?;
         self.seed_security_hub().await?;
+        self.seed_s3().await?;
+        self.seed_kms().await?;
+        self.seed_guardduty().await?;
+        self.seed_lambda().await?;
+        self.seed_sns().await?;
+        self.seed_cognito().await?;
         Ok(())
     }
 

@@ -35,8 +35,25 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-alarms", Outcome::Pass),
     ("queue-alarm", Outcome::Fail),
     ("throttle-alarm", Outcome::Fail),
+    ("api-latency", Outcome::Pass),
+    ("api-5xx", Outcome::Fail),
+    ("service-dashboard", Outcome::Pass),
+    ("auth-dashboard", Outcome::Fail),
+    ("securityhub-enabled", Outcome::Pass),
     ("securityhub-blocking", Outcome::Fail),
     ("securityhub-backlog", Outcome::Pass),
+    ("documents-bucket", Outcome::Pass),
+    ("exports-bucket", Outcome::Fail),
+    ("documents-key", Outcome::Pass),
+    ("sessions-key", Outcome::Fail),
+    ("guardduty-enabled", Outcome::Pass),
+    ("guardduty-frequency", Outcome::Fail),
+    ("functions-deployed", Outcome::Pass),
+    ("documents-functions", Outcome::Fail),
+    ("oncall-topic", Outcome::Pass),
+    ("security-topic", Outcome::Fail),
+    ("user-pool-sign-in", Outcome::Pass),
+    ("user-pool-protected", Outcome::Fail),
 ];
 
 fn repository_file(name: &str) -> PathBuf {
@@ -139,6 +156,64 @@ async fn seeded_checklist_pass_and_fail() {
         summary_of(&results, "securityhub-blocking"),
         "active CRITICAL findings: expected at most 0, got 1"
     );
+    assert_new_kinds_summaries(&results);
+    assert_eq!(
+        summary_of(&results, "api-5xx"),
+        "5XXError Sum over 3h: expected at most 0, got 10"
+    );
+}
+
+/// Asserts the summaries of the items of the S3, KMS, GuardDuty, Lambda, SNS, Cognito,
+/// CloudWatch metric and dashboard kinds that do not change when the demo is seeded again.
+fn assert_new_kinds_summaries(results: &[(String, Outcome, String)]) {
+    assert_eq!(
+        summary_of(results, "api-latency"),
+        "Latency Maximum over 3h: 412 (at most 1000)"
+    );
+    assert_eq!(
+        summary_of(results, "auth-dashboard"),
+        "dashboard authbridge-demo-auth namespace AWS/Cognito: expected present, got missing"
+    );
+    assert_eq!(
+        summary_of(results, "exports-bucket"),
+        "versioning: expected Enabled, got Disabled"
+    );
+    assert_eq!(
+        summary_of(results, "sessions-key"),
+        "key alias/authbridge-demo-sessions rotation: expected enabled, got disabled"
+    );
+    let frequency = summary_of(results, "guardduty-frequency");
+    assert!(
+        frequency
+            .ends_with("finding publishing frequency: expected FIFTEEN_MINUTES, got SIX_HOURS"),
+        "{frequency}"
+    );
+    assert_eq!(
+        summary_of(results, "documents-functions"),
+        "function authbridge-demo-documents-export env vars: expected DOCUMENTS_BUCKET set, got \
+         DOCUMENTS_BUCKET missing"
+    );
+    assert_eq!(
+        summary_of(results, "security-topic"),
+        "confirmed subscriptions: expected at least 1, got 0"
+    );
+    assert_eq!(
+        summary_of(results, "user-pool-protected"),
+        "deletion protection: expected ACTIVE, got INACTIVE"
+    );
+}
+
+/// Returns the number of subscriptions of an SNS topic in moto, confirmed or not.
+async fn subscription_count(endpoint: &str, topic_arn: &str) -> usize {
+    let config = moto::moto_sdk_config(endpoint).await;
+    aws_sdk_sns::Client::new(&config)
+        .list_subscriptions_by_topic()
+        .topic_arn(topic_arn)
+        .send()
+        .await
+        .expect("subscriptions listed")
+        .subscriptions()
+        .len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,6 +238,16 @@ async fn seeding_twice_same_outcomes() {
     assert_eq!(
         summary_of(&results, "locked-cases"),
         "item count: expected at most 0, got 2"
+    );
+    assert_new_kinds_summaries(&results);
+    // CloudWatch keeps every datapoint, so the second run doubles the error sum.
+    assert_eq!(
+        summary_of(&results, "api-5xx"),
+        "5XXError Sum over 3h: expected at most 0, got 20"
+    );
+    assert_eq!(
+        subscription_count(&bridge.endpoint(), aws::ONCALL_TOPIC_ARN).await,
+        2
     );
 }
 
@@ -231,6 +316,22 @@ fn plain_demo_checklist_has_no_aws_phase() {
     let demo = read_repository_file("checklists/demo.toml");
     assert!(!demo.contains("aws_endpoint_url"));
     assert!(!demo.contains("kind = \"dynamodb"));
+    let aws_kinds = [
+        "aws_alarms",
+        "cloudwatch_metric",
+        "cloudwatch_dashboards",
+        "securityhub_findings",
+        "securityhub_hub",
+        "s3_bucket",
+        "guardduty_detector",
+        "kms_key",
+        "lambda_functions",
+        "sns_topic",
+        "cognito_user_pool",
+    ];
+    for kind in aws_kinds {
+        assert!(!demo.contains(kind), "{kind}");
+    }
 }
 
 #[test]
