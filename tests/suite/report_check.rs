@@ -1091,6 +1091,13 @@ async fn finding_waiver_leaves_findings_uncounted_until_expiry() {
         "0 (3 waived, not counted)"
     );
     assert!(
+        probe
+            .summary
+            .ends_with("; 4 findings waived, the first until 2999-01-01T00:00:00Z"),
+        "{}",
+        probe.summary
+    );
+    assert!(
         has_note(
             &probe,
             "waiver of `debug-endpoint@https://app.example.test/debug` approved by Ben \

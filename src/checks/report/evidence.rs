@@ -134,6 +134,26 @@ pub(super) fn evaluate(
             .map(|severity| format!("{} {severity}", tally.counts[severity.index()]))
             .collect();
         probe.summary = format!("{}; {}", counts.join(", "), probe.summary);
+        // A pass that only a waiver allows says so, with the first expiry it depends on.
+        let waived: u64 = tally.waived.iter().sum();
+        if waived > 0 {
+            let first_expiry = analysis
+                .waivers
+                .iter()
+                .filter(|entry| entry.matched > 0 && !entry.expired)
+                .filter_map(|entry| entry.approval.as_ref().map(|approval| approval.expires))
+                .min();
+            let waived = crate::plural(waived, "finding", "findings");
+            probe.summary = match first_expiry {
+                Some(expires) => {
+                    format!(
+                        "{}; {waived} waived, the first until {expires}",
+                        probe.summary
+                    )
+                }
+                None => format!("{}; {waived} waived", probe.summary),
+            };
+        }
     }
     if let Some(malformed) = malformed {
         probe.summary = format!("{}; {malformed}", probe.summary);
