@@ -23,31 +23,7 @@ use aws_sdk_securityhub::types::{
 use golive::checks::{CheckSpec, Outcome, Probe, ProbeContext, parse_spec};
 use golive::demo::moto_bridge::MotoBridge;
 use golive::redact::Redactor;
-use moto::{MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
-
-/// Upper bound for one check, so a hung SDK call fails the test instead of stalling it.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn spec(kind: &str, settings: &str) -> CheckSpec {
-    let table: toml::Table = toml::from_str(settings).expect("settings are TOML");
-    parse_spec(kind, table).unwrap_or_else(|err| panic!("{kind} settings: {err:?}"))
-}
-
-async fn run(spec: &CheckSpec) -> Probe {
-    let ctx = ProbeContext {
-        redactor: Arc::new(Redactor::new()),
-        timeout: CHECK_TIMEOUT,
-        body_limit: 64 * 1024,
-    };
-    tokio::time::timeout(CHECK_TIMEOUT, spec.run(&ctx))
-        .await
-        .expect("check finishes within the hang guard")
-}
-
-/// Returns the settings lines that point a check at the test's moto.
-fn target(endpoint: &str) -> String {
-    format!("region = \"{TEST_REGION}\"\nendpoint_url = \"{endpoint}\"\n")
-}
+use moto::{CHECK_TIMEOUT, spec, run, target, MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
 
 fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
     KeySchemaElement::builder()

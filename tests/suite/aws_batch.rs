@@ -16,18 +16,11 @@ use golive::checks::aws::calls::{CallCounts, call_counts};
 use golive::checks::{CheckSpec, Outcome, Probe, ProbeContext, parse_spec};
 use golive::demo::moto_bridge::MotoBridge;
 use golive::redact::Redactor;
-use moto::{MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
+use moto::{CHECK_TIMEOUT, spec, MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
 
-/// Timeout of each check, and the upper bound of a test's wait for one.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 /// Number of alarms and of single-name alarm checks in the many-checks test.
 const ALARM_COUNT: usize = 120;
 const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:oncall";
-
-fn spec(kind: &str, settings: &str) -> CheckSpec {
-    let table: toml::Table = toml::from_str(settings).expect("settings are TOML");
-    parse_spec(kind, table).unwrap_or_else(|err| panic!("{kind} settings: {err:?}"))
-}
 
 fn context() -> ProbeContext {
     ProbeContext {

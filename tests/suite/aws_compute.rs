@@ -19,36 +19,12 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
 use golive::checks::{CheckSpec, Outcome, Probe, ProbeContext, parse_spec};
 use golive::redact::Redactor;
-use moto::{MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
-
-/// Upper bound for one check, so a hung SDK call fails the test instead of stalling it.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+use moto::{CHECK_TIMEOUT, spec, run, target, MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
 
 /// Value of an environment variable that must never reach a probe or a description.
 const SECRET_ENV_VALUE: &str = "zq-env-value-5d81f0c2";
 
 const VERIFICATION_PREFIX: &str = "authbridge-verification-staging-";
-
-fn spec(kind: &str, settings: &str) -> CheckSpec {
-    let table: toml::Table = toml::from_str(settings).expect("settings are TOML");
-    parse_spec(kind, table).unwrap_or_else(|err| panic!("{kind} settings: {err:?}"))
-}
-
-async fn run(spec: &CheckSpec) -> Probe {
-    let ctx = ProbeContext {
-        redactor: Arc::new(Redactor::new()),
-        timeout: CHECK_TIMEOUT,
-        body_limit: 64 * 1024,
-    };
-    tokio::time::timeout(CHECK_TIMEOUT, spec.run(&ctx))
-        .await
-        .expect("check finishes within the hang guard")
-}
-
-/// Returns the settings lines that point a check at the given endpoint.
-fn target(endpoint: &str) -> String {
-    format!("region = \"{TEST_REGION}\"\nendpoint_url = \"{endpoint}\"\n")
-}
 
 /// Returns the settings lines that point a check at a port nothing listens on.
 fn closed_target() -> (String, String) {

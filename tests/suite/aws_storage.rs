@@ -21,10 +21,7 @@ use aws_sdk_s3::types::{
 use golive::checks::{CheckSpec, EvidenceTable, Outcome, Probe, ProbeContext, parse_spec};
 use golive::demo::moto_bridge::MotoBridge;
 use golive::redact::Redactor;
-use moto::{MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
-
-/// Upper bound for one check, so a hung SDK call fails the test instead of stalling it.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+use moto::{CHECK_TIMEOUT, spec, run, target, MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
 
 /// Bucket with KMS encryption, a full public access block, versioning and lifecycle rules.
 const SECURE_BUCKET: &str = "authbridge-documents";
@@ -37,33 +34,12 @@ fn documents_key_arn() -> String {
     format!("arn:aws:kms:{TEST_REGION}:{MOTO_ACCOUNT}:key/0b5d7d7e-3f4c-4a3e-9a53-0c2f1d1e8f10")
 }
 
-fn spec(kind: &str, settings: &str) -> CheckSpec {
-    let table: toml::Table = toml::from_str(settings).expect("settings are TOML");
-    parse_spec(kind, table).unwrap_or_else(|err| panic!("{kind} settings: {err:?}"))
-}
-
 fn spec_error(kind: &str, settings: &str) -> String {
     let table: toml::Table = toml::from_str(settings).expect("settings are TOML");
     match parse_spec(kind, table) {
         Ok(spec) => panic!("{kind} settings were accepted: {spec:?}"),
         Err(err) => format!("{}: {}", err.path, err.message),
     }
-}
-
-async fn run(spec: &CheckSpec) -> Probe {
-    let ctx = ProbeContext {
-        redactor: Arc::new(Redactor::new()),
-        timeout: CHECK_TIMEOUT,
-        body_limit: 64 * 1024,
-    };
-    tokio::time::timeout(CHECK_TIMEOUT, spec.run(&ctx))
-        .await
-        .expect("check finishes within the hang guard")
-}
-
-/// Returns the settings lines that point a check at an endpoint on 127.0.0.1.
-fn target(endpoint: &str) -> String {
-    format!("region = \"{TEST_REGION}\"\nendpoint_url = \"{endpoint}\"\n")
 }
 
 /// Returns the (label, actual text, passed) of each row of a table with an `actual` column.

@@ -153,3 +153,32 @@ pub async fn moto_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .load()
         .await
 }
+
+/// Upper bound for one AWS check in tests, so that a hung SDK call fails the test instead of
+/// stalling it.
+pub const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Parses a check of `kind` from TOML settings, panicking with the settings error.
+pub fn spec(kind: &str, settings: &str) -> golive::checks::CheckSpec {
+    let table: toml::Table = toml::from_str(settings).expect("settings are TOML");
+    golive::checks::parse_spec(kind, table)
+        .unwrap_or_else(|err| panic!("{kind} settings: {err:?}"))
+}
+
+/// Runs one attempt of a check with no secrets and [`CHECK_TIMEOUT`] as its timeout.
+pub async fn run(spec: &golive::checks::CheckSpec) -> golive::checks::Probe {
+    let ctx = golive::checks::ProbeContext {
+        redactor: std::sync::Arc::new(golive::redact::Redactor::new()),
+        timeout: CHECK_TIMEOUT,
+        body_limit: 64 * 1024,
+    };
+    tokio::time::timeout(CHECK_TIMEOUT, spec.run(&ctx))
+        .await
+        .expect("check finishes within the hang guard")
+}
+
+/// Returns the settings lines that point a check at an endpoint on 127.0.0.1 in the test
+/// region.
+pub fn target(endpoint: &str) -> String {
+    format!("region = \"{TEST_REGION}\"\nendpoint_url = \"{endpoint}\"\n")
+}
