@@ -1361,7 +1361,7 @@ async fn run_items(checklist: &Checklist, ids: &[&str]) -> Vec<(String, golive::
 }
 
 /// Asserts that the standards item ends in an error that names the call moto lacks. moto 5.2
-/// responds to GetEnabledStandards with an error that has no message.
+/// answers GetEnabledStandards with an HTTP 404 that carries no AWS error code.
 fn assert_standards_error(probe: &golive::checks::Probe) {
     assert_eq!(
         probe.outcome,
@@ -1372,7 +1372,8 @@ fn assert_standards_error(probe: &golive::checks::Probe) {
         probe.summary,
         format!(
             "Security Hub GetEnabledStandards on the enabled standards in {STAGING_REGION} \
-             (profile authbridge-staging) failed: unknown error: no message"
+             (profile authbridge-staging): the endpoint answered HTTP 404 without an AWS error; \
+             check that `endpoint_url` points at Security Hub and that it serves this operation"
         )
     );
 }

@@ -20,10 +20,13 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, RecordState, Resource, Severity, SeverityLabel, Workflow, WorkflowStatus,
 };
-use golive::checks::{CheckSpec, Outcome, Probe, ProbeContext, parse_spec};
+use golive::checks::{Outcome, ProbeContext, parse_spec};
 use golive::demo::moto_bridge::MotoBridge;
 use golive::redact::Redactor;
-use moto::{CHECK_TIMEOUT, spec, run, target, MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
+use moto::{
+    CHECK_TIMEOUT, MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr,
+    moto_sdk_config, run, spec, target,
+};
 
 fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
     KeySchemaElement::builder()

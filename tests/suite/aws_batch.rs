@@ -13,10 +13,13 @@ use aws_sdk_securityhub::types::{
 };
 use futures::future::join_all;
 use golive::checks::aws::calls::{CallCounts, call_counts};
-use golive::checks::{CheckSpec, Outcome, Probe, ProbeContext, parse_spec};
+use golive::checks::{CheckSpec, Outcome, Probe, ProbeContext};
 use golive::demo::moto_bridge::MotoBridge;
 use golive::redact::Redactor;
-use moto::{CHECK_TIMEOUT, spec, MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
+use moto::{
+    CHECK_TIMEOUT, MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr,
+    moto_sdk_config, spec,
+};
 
 /// Number of alarms and of single-name alarm checks in the many-checks test.
 const ALARM_COUNT: usize = 120;

@@ -7,9 +7,6 @@
 
 use crate::support::moto;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use aws_sdk_cognitoidentityprovider::types::{
     AuthFactorType, DeletionProtectionType, EmailConfigurationType, EmailSendingAccountType,
     PasswordPolicyType, SignInPolicyType, UserPoolMfaType, UserPoolPolicyType,
@@ -17,9 +14,12 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
-use golive::checks::{CheckSpec, Outcome, Probe, ProbeContext, parse_spec};
+use golive::checks::{Outcome, parse_spec};
 use golive::redact::Redactor;
-use moto::{CHECK_TIMEOUT, spec, run, target, MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
+use moto::{
+    MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config, run,
+    spec, target,
+};
 
 /// Value of an environment variable that must never reach a probe or a description.
 const SECRET_ENV_VALUE: &str = "zq-env-value-5d81f0c2";

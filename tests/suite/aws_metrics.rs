@@ -6,17 +6,15 @@
 
 use crate::support::moto;
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use axum::Router;
 use axum::routing::{get, post};
-use golive::checks::{CheckSpec, Outcome, Probe, ProbeContext, parse_spec};
+use golive::checks::{Outcome, parse_spec};
 use golive::demo::moto_bridge::MotoBridge;
-use golive::redact::Redactor;
-use moto::{CHECK_TIMEOUT, spec, run, target, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
+use moto::{MotoServer, aws_test_env, free_local_addr, moto_sdk_config, run, spec, target};
 
 /// Returns the endpoint of a port on 127.0.0.1 where nothing listens.
 fn closed_endpoint() -> String {

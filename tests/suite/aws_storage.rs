@@ -8,9 +8,6 @@
 
 use crate::support::moto;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use aws_sdk_guardduty::types::FindingPublishingFrequency;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, ExpirationStatus,
@@ -18,10 +15,13 @@ use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
-use golive::checks::{CheckSpec, EvidenceTable, Outcome, Probe, ProbeContext, parse_spec};
+use golive::checks::{EvidenceTable, Outcome, parse_spec};
 use golive::demo::moto_bridge::MotoBridge;
 use golive::redact::Redactor;
-use moto::{CHECK_TIMEOUT, spec, run, target, MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config};
+use moto::{
+    MOTO_ACCOUNT, MotoServer, TEST_REGION, aws_test_env, free_local_addr, moto_sdk_config, run,
+    spec, target,
+};
 
 /// Bucket with KMS encryption, a full public access block, versioning and lifecycle rules.
 const SECURE_BUCKET: &str = "authbridge-documents";

@@ -161,8 +161,7 @@ pub const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60
 /// Parses a check of `kind` from TOML settings, panicking with the settings error.
 pub fn spec(kind: &str, settings: &str) -> golive::checks::CheckSpec {
     let table: toml::Table = toml::from_str(settings).expect("settings are TOML");
-    golive::checks::parse_spec(kind, table)
-        .unwrap_or_else(|err| panic!("{kind} settings: {err:?}"))
+    golive::checks::parse_spec(kind, table).unwrap_or_else(|err| panic!("{kind} settings: {err:?}"))
 }
 
 /// Runs one attempt of a check with no secrets and [`CHECK_TIMEOUT`] as its timeout.
