@@ -18,6 +18,7 @@ use crate::session::{Session, Status, WaiverRequest};
 
 use super::export::{ExportIdentity, PassphraseInput};
 use super::launch::{SignOffForm, WaiverForm};
+use super::line_input::LineInput;
 use super::manual::ManualRunResult;
 use super::theme::Theme;
 
@@ -27,6 +28,8 @@ pub const ENGINE_ACTOR: &str = "golive";
 pub const LOG_CAPACITY: usize = 1000;
 /// Maximum length of a note, in characters.
 pub const NOTE_MAX_CHARS: usize = 500;
+/// Maximum length of the item filter, in characters.
+pub const FILTER_MAX_CHARS: usize = 200;
 /// Rows moved by PgUp and PgDn.
 pub(super) const PAGE_ROWS: usize = 10;
 /// Columns of the `HH:MM:SS ` time in front of each event-log line, and the indent of the rows
@@ -113,14 +116,10 @@ impl Pane {
 /// A one-line text input that has the keyboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    /// Typing edits the item filter.
-    Filter,
-    /// Typing edits a note for the item at `cursor`, a character index into `text`.
-    Note {
-        item: String,
-        text: String,
-        cursor: usize,
-    },
+    /// Typing edits the item filter, which applies as it changes.
+    Filter(LineInput),
+    /// Typing edits a note for the item.
+    Note { item: String, text: LineInput },
     /// The waiver form of an item has the keyboard.
     Waiver(WaiverForm),
     /// The sign-off popup has the keyboard.
@@ -457,7 +456,9 @@ impl App {
                 self.status_line = Some("re-running every check".into());
                 return vec![Action::RunAll];
             }
-            KeyCode::Char('/') => self.input = Some(Input::Filter),
+            KeyCode::Char('/') => {
+                self.input = Some(Input::Filter(LineInput::with_text(self.filter.clone())));
+            }
             KeyCode::Esc => {
                 if !self.filter.is_empty() {
                     self.clear_filter();
@@ -478,27 +479,26 @@ impl App {
             Input::Waiver(_) => self.handle_waiver_key(key),
             Input::SignOff(_) => self.handle_signoff_key(key),
             Input::Passphrase(_) => self.handle_passphrase_key(key),
-            Input::Filter => {
+            Input::Filter(line) => {
                 match key.code {
                     KeyCode::Enter => self.input = None,
                     KeyCode::Esc => {
                         self.input = None;
                         self.clear_filter();
                     }
-                    KeyCode::Backspace => {
-                        self.filter.pop();
+                    _ => {
+                        line.handle_key(key, FILTER_MAX_CHARS);
+                        self.filter = line.text().to_string();
                     }
-                    KeyCode::Char(ch) if !ch.is_control() => self.filter.push(ch),
-                    _ => {}
                 }
                 self.clamp_item();
                 self.detail_scroll = 0;
                 Vec::new()
             }
-            Input::Note { item, text, cursor } => match key.code {
+            Input::Note { item, text } => match key.code {
                 KeyCode::Enter => {
                     let item = item.clone();
-                    let text = text.trim().to_string();
+                    let text = text.text().trim().to_string();
                     self.input = None;
                     if text.is_empty() {
                         self.status_line = Some("empty note discarded".into());
@@ -513,7 +513,7 @@ impl App {
                     Vec::new()
                 }
                 _ => {
-                    edit_line(text, cursor, key.code, NOTE_MAX_CHARS);
+                    text.handle_key(key, NOTE_MAX_CHARS);
                     Vec::new()
                 }
             },
@@ -655,8 +655,7 @@ impl App {
     pub(super) fn open_note_for(&mut self, item: String) {
         self.input = Some(Input::Note {
             item,
-            text: String::new(),
-            cursor: 0,
+            text: LineInput::new(),
         });
     }
 
@@ -834,39 +833,6 @@ pub fn format_countdown(launch_at: Timestamp, now: Timestamp) -> String {
     }
 }
 
-/// Applies an editing key to a one-line text with a cursor (a character index): Left, Right,
-/// Home, End, Backspace and Delete at the cursor, and typing up to `max_chars` characters.
-pub(super) fn edit_line(text: &mut String, cursor: &mut usize, code: KeyCode, max_chars: usize) {
-    let count = text.chars().count();
-    *cursor = (*cursor).min(count);
-    let byte_at = |text: &str, index: usize| {
-        text.char_indices()
-            .nth(index)
-            .map_or(text.len(), |(byte, _)| byte)
-    };
-    match code {
-        KeyCode::Left => *cursor = cursor.saturating_sub(1),
-        KeyCode::Right => *cursor = (*cursor + 1).min(count),
-        KeyCode::Home => *cursor = 0,
-        KeyCode::End => *cursor = count,
-        KeyCode::Backspace if *cursor > 0 => {
-            *cursor -= 1;
-            let at = byte_at(text, *cursor);
-            text.remove(at);
-        }
-        KeyCode::Delete if *cursor < count => {
-            let at = byte_at(text, *cursor);
-            text.remove(at);
-        }
-        KeyCode::Char(ch) if !ch.is_control() && count < max_chars => {
-            let at = byte_at(text, *cursor);
-            text.insert(at, ch);
-            *cursor += 1;
-        }
-        _ => {}
-    }
-}
-
 /// Splits text into rows of at most `width` columns, breaking at spaces where it can and inside
 /// a word longer than a row. Always returns at least one row.
 pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
@@ -951,22 +917,6 @@ mod tests {
         assert_eq!(wrap_text("torn line kept", 9), ["torn line", "kept"]);
         assert_eq!(wrap_text("abcdefgh", 3), ["abc", "def", "gh"]);
         assert_eq!(wrap_text("", 5), [""]);
-    }
-
-    #[test]
-    fn edit_line_moves_and_deletes_at_cursor() {
-        let mut text = String::from("ac");
-        let mut cursor = 2;
-        edit_line(&mut text, &mut cursor, KeyCode::Left, 10);
-        edit_line(&mut text, &mut cursor, KeyCode::Char('b'), 10);
-        assert_eq!(text, "abc");
-        edit_line(&mut text, &mut cursor, KeyCode::Home, 10);
-        edit_line(&mut text, &mut cursor, KeyCode::Delete, 10);
-        assert_eq!(text, "bc");
-        edit_line(&mut text, &mut cursor, KeyCode::End, 10);
-        edit_line(&mut text, &mut cursor, KeyCode::Backspace, 10);
-        assert_eq!(text, "b");
-        assert_eq!(cursor, 1);
     }
 
     #[test]

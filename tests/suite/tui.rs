@@ -18,6 +18,7 @@ use golive::journal::{Event, EventKind, Journal, JournalError};
 use golive::redact::Redactor;
 use golive::session::Status;
 use golive::tui::app::{Action, App, Input, LogLevel, Pane};
+use golive::tui::line_input::LineInput;
 use golive::tui::theme::Theme;
 use golive::tui::ui;
 use jiff::Timestamp;
@@ -655,8 +656,7 @@ fn note_input_saves_on_enter() {
         app.input,
         Some(Input::Note {
             item: "deploy-api".into(),
-            text: String::new(),
-            cursor: 0,
+            text: LineInput::new(),
         })
     );
     type_text(&mut app, "q and j are text here");
@@ -712,7 +712,7 @@ fn slash_filters_and_esc_clears() {
     let mut app = app();
     press(&mut app, KeyCode::End);
     press(&mut app, KeyCode::Char('/'));
-    assert_eq!(app.input, Some(Input::Filter));
+    assert!(matches!(app.input, Some(Input::Filter(_))));
     type_text(&mut app, "MIGRATE");
     let ids: Vec<&str> = app
         .visible_items()
@@ -1076,12 +1076,12 @@ fn note_cursor_moves_and_edits() {
     press(&mut app, KeyCode::End);
     press(&mut app, KeyCode::Backspace);
     press(&mut app, KeyCode::Right);
-    let expected = Input::Note {
-        item: "deploy-api".into(),
-        text: "Rolled bac".into(),
-        cursor: 10,
+    let Some(Input::Note { item, text }) = &app.input else {
+        panic!("the note input closed");
     };
-    assert_eq!(app.input, Some(expected));
+    assert_eq!(item, "deploy-api");
+    assert_eq!(text.text(), "Rolled bac");
+    assert_eq!(text.cursor(), 10);
 }
 
 #[test]
@@ -2364,4 +2364,115 @@ fn detail_of_metric_check_draws_series() {
     }));
     app.status_line = None;
     insta::assert_snapshot!(draw(&app, 120, 40).backend());
+}
+
+// Text fields.
+
+fn control(app: &mut App, ch: char) -> Vec<Action> {
+    app.handle_key(KeyEvent::new(KeyCode::Char(ch), KeyModifiers::CONTROL))
+}
+
+#[test]
+fn waiver_field_control_u_clears() {
+    let mut app = failing_health_app();
+    press(&mut app, KeyCode::Char('w'));
+    // Reason, risk and control lead to the proposed expiry.
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Tab);
+    }
+    type_text(&mut app, "abc");
+    control(&mut app, 'u');
+    let Some(Input::Waiver(form)) = &app.input else {
+        panic!("the waiver form closed");
+    };
+    assert_eq!(form.fields[3].text(), "");
+}
+
+#[test]
+fn waiver_field_ignores_control_letters() {
+    let mut app = failing_health_app();
+    press(&mut app, KeyCode::Char('w'));
+    type_text(&mut app, "flaky upstream");
+    control(&mut app, 'a');
+    app.handle_key(KeyEvent::new(KeyCode::Char('b'), KeyModifiers::ALT));
+    control(&mut app, 'w');
+    press(&mut app, KeyCode::Left);
+    type_text(&mut app, "y");
+    let Some(Input::Waiver(form)) = &app.input else {
+        panic!("the waiver form closed");
+    };
+    assert_eq!(form.fields[0].text(), "flakyy ");
+    assert_eq!(form.fields[0].cursor(), 6);
+}
+
+#[test]
+fn waiver_form_draws_cursor_in_field() {
+    let mut app = failing_health_app();
+    press(&mut app, KeyCode::Char('w'));
+    type_text(&mut app, "abcd");
+    press(&mut app, KeyCode::Left);
+    press(&mut app, KeyCode::Left);
+    let mut terminal = draw(&app, 120, 40);
+    let screen = terminal.backend().to_string();
+    let position = terminal.get_cursor_position().unwrap();
+    let row: String = screen
+        .lines()
+        .nth(usize::from(position.y))
+        .unwrap()
+        .trim_matches('"')
+        .chars()
+        .skip(usize::from(position.x))
+        .take(2)
+        .collect();
+    assert_eq!(row, "cd", "{screen}");
+}
+
+#[test]
+fn note_control_w_deletes_word() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "rolled back");
+    control(&mut app, 'w');
+    control(&mut app, 'e');
+    let Some(Input::Note { text, .. }) = &app.input else {
+        panic!("the note input closed");
+    };
+    assert_eq!(text.text(), "rolled ");
+}
+
+#[test]
+fn filter_edits_at_cursor() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "mgrate");
+    press(&mut app, KeyCode::Home);
+    press(&mut app, KeyCode::Right);
+    type_text(&mut app, "i");
+    control(&mut app, 'a');
+    assert_eq!(app.filter, "migrate");
+    let mut terminal = draw(&app, 120, 40);
+    let position = terminal.get_cursor_position().unwrap();
+    // The prompt " /" takes two columns and the cursor sits after "mi".
+    assert_eq!((position.x, position.y), (4, 39));
+    control(&mut app, 'u');
+    assert_eq!(app.filter, "");
+}
+
+#[test]
+fn signoff_role_ignores_control_letters() {
+    let mut app = launch_app();
+    press(&mut app, KeyCode::Char('s'));
+    type_text(&mut app, "qa");
+    control(&mut app, 'a');
+    press(&mut app, KeyCode::Left);
+    type_text(&mut app, "x");
+    let Some(Input::SignOff(form)) = &app.input else {
+        panic!("the sign-off popup closed");
+    };
+    assert_eq!(form.role.text(), "qxa");
+    let mut terminal = draw(&app, 120, 40);
+    let screen = terminal.backend().to_string();
+    let position = terminal.get_cursor_position().unwrap();
+    let row = screen.lines().nth(usize::from(position.y)).unwrap();
+    assert!(row.contains("your role: qxa"), "{screen}");
 }
