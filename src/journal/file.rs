@@ -75,6 +75,8 @@ pub struct FileJournal {
     /// Set when an append failed part-way, because the file may then end in a partial line
     /// that only the torn-line recovery of the next open can remove.
     poisoned: bool,
+    /// Where [`open`] moved the journal that this one replaced, with `new_session`.
+    set_aside: Option<PathBuf>,
 }
 
 /// The events of a journal file as read without modifying or locking it.
@@ -156,9 +158,7 @@ pub fn open(
 ) -> Result<FileJournal, JournalError> {
     fs::create_dir_all(dir).map_err(|source| io_error("create the folder of", dir, source))?;
     let path = path_for(dir, checklist);
-    if new_session {
-        set_aside(&path)?;
-    }
+    let set_aside_path = if new_session { set_aside(&path)? } else { None };
     let loaded = Loaded::read(&path, true)?;
     let absolute = absolute_checklist_path(&checklist.path)
         .to_string_lossy()
@@ -167,6 +167,7 @@ pub fn open(
     let session_warnings = check_session_start(&path, checklist, &absolute, &loaded.events)?;
     let mut journal = loaded.recover()?;
     journal.warnings.extend(session_warnings);
+    journal.set_aside = set_aside_path;
     if journal.events.is_empty() {
         journal.append(
             actor,
@@ -441,6 +442,7 @@ impl Loaded {
             events,
             warnings,
             poisoned: false,
+            set_aside: None,
         })
     }
 }
@@ -526,6 +528,12 @@ impl Journal for FileJournal {
 
     fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    fn set_aside_location(&self) -> Option<String> {
+        self.set_aside
+            .as_ref()
+            .map(|path| path.display().to_string())
     }
 }
 
@@ -634,11 +642,12 @@ fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
 }
 
 /// Renames an existing journal to `<stem>-<UTC time>.jsonl`, holding its lock meanwhile so
-/// that a journal another process has open is not moved under it.
-fn set_aside(path: &Path) -> Result<(), JournalError> {
+/// that a journal another process has open is not moved under it. Returns the new path, or
+/// `None` when there was no journal to move.
+fn set_aside(path: &Path) -> Result<Option<PathBuf>, JournalError> {
     let file = match OpenOptions::new().read(true).append(true).open(path) {
         Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(io_error("open", path, source)),
     };
     lock(&file, path)?;
@@ -664,7 +673,7 @@ fn set_aside(path: &Path) -> Result<(), JournalError> {
         }
         fs::rename(path, &aside).map_err(|source| io_error("set aside", path, source))?;
         sync_parent(path);
-        return Ok(());
+        return Ok(Some(aside));
     }
     Err(io_error("set aside", path, name_exhausted()))
 }
