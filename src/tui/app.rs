@@ -180,7 +180,8 @@ pub struct App {
     pub detail_max_scroll: Cell<u16>,
     /// A message about the last key, cleared by the next key.
     pub status_line: Option<String>,
-    /// An error that stays visible until Esc or a later successful journal write.
+    /// An error that stays visible until Esc, a later successful journal write or a later
+    /// successful export.
     pub error_line: Option<String>,
     /// Whether the screen needs to be redrawn.
     pub dirty: bool,
@@ -259,21 +260,36 @@ impl App {
             export_identity: ExportIdentity::default(),
             export_passphrase: None,
         };
-        let replayed = app.journal.events().len();
-        let session_line = if replayed == 0 {
-            format!("new session: {}", app.journal.location())
-        } else {
-            let noun = if replayed == 1 { "event" } else { "events" };
-            format!(
-                "resumed session: {replayed} {noun} from {}",
-                app.journal.location()
-            )
-        };
+        let session_line = app.session_line();
         app.push_log(now, LogLevel::Info, &session_line);
         for warning in warnings {
             app.push_log(now, LogLevel::Warning, &warning);
         }
         app
+    }
+
+    /// Returns the event-log line that says whether the session is new or resumed, where its
+    /// journal is, and where a replaced journal was moved.
+    fn session_line(&self) -> String {
+        let events = self.journal.events();
+        let location = self.journal.location();
+        // A journal that holds only its start has recorded nothing to resume: `journal::file`
+        // writes that event when it creates the file.
+        let fresh = match events {
+            [] => true,
+            [only] => matches!(only.kind, EventKind::SessionStarted { .. }),
+            _ => false,
+        };
+        if !fresh {
+            let noun = if events.len() == 1 { "event" } else { "events" };
+            return format!("resumed session: {} {noun} from {location}", events.len());
+        }
+        match self.journal.set_aside_location() {
+            Some(previous) => {
+                format!("new session: {location}; the previous journal was moved to {previous}")
+            }
+            None => format!("new session: {location}"),
+        }
     }
 
     /// Returns the checklist of the session.

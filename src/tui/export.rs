@@ -168,6 +168,8 @@ impl App {
         let folder = std::path::absolute(&exported.folder).unwrap_or(exported.folder.clone());
         let decision = exported.decision.as_str().to_uppercase();
         let at = self.now;
+        // The record is written, so an earlier failure, such as a wrong passphrase, is over.
+        self.error_line = None;
         match (key, &exported.signature_path) {
             (Some(key), Some(signature_path)) => {
                 let line = format!(

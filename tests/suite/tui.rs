@@ -36,6 +36,8 @@ struct MemoryJournal {
     events: Vec<Event>,
     warnings: Vec<String>,
     fail: bool,
+    /// Where the journal this one replaced was moved, if set.
+    set_aside: Option<String>,
 }
 
 impl MemoryJournal {
@@ -82,6 +84,10 @@ impl Journal for MemoryJournal {
 
     fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    fn set_aside_location(&self) -> Option<String> {
+        self.set_aside.clone()
     }
 }
 
@@ -982,6 +988,53 @@ fn journal_is_replayed_at_start() {
             "dropped a torn last line"
         ]
     );
+}
+
+fn session_started() -> EventKind {
+    EventKind::SessionStarted {
+        checklist: "/srv/launch.toml".into(),
+        digest: "sha256:00".into(),
+        environment: "staging".into(),
+        version: "0.1.0".into(),
+    }
+}
+
+#[test]
+fn fresh_journal_is_new_session() {
+    let mut journal = MemoryJournal::default();
+    journal.append(ACTOR, session_started()).unwrap();
+    let app = app_with(journal);
+    let first = app.log.front().map(|line| line.text.as_str());
+    assert_eq!(first, Some("new session: memory"));
+}
+
+#[test]
+fn new_session_names_set_aside_journal() {
+    let mut journal = MemoryJournal::default();
+    journal.append(ACTOR, session_started()).unwrap();
+    journal.set_aside = Some("/journals/launch-20260216T054000Z.jsonl".into());
+    let app = app_with(journal);
+    let first = app.log.front().map(|line| line.text.as_str());
+    assert_eq!(
+        first,
+        Some(
+            "new session: memory; the previous journal was moved to \
+             /journals/launch-20260216T054000Z.jsonl"
+        )
+    );
+}
+
+#[test]
+fn started_journal_with_events_is_resumed() {
+    let mut journal = MemoryJournal::default();
+    journal.append(ACTOR, session_started()).unwrap();
+    let tick = EventKind::Ticked {
+        item: "deploy-api".into(),
+    };
+    journal.append(ACTOR, tick).unwrap();
+    let app = app_with(journal);
+    let first = app.log.front().map(|line| line.text.as_str());
+    assert_eq!(first, Some("resumed session: 2 events from memory"));
 }
 
 #[test]
