@@ -445,7 +445,8 @@ impl App {
             KeyCode::Left | KeyCode::Char('h') => self.focus = self.focus.previous(),
             KeyCode::Right | KeyCode::Char('l') => self.focus = self.focus.next(),
             KeyCode::Enter if self.focus == Pane::Phases => self.focus = Pane::Items,
-            KeyCode::Enter if self.focus == Pane::Items => {
+            // The detail pane shows the selected item, so Enter opens its QA view there too.
+            KeyCode::Enter if matches!(self.focus, Pane::Items | Pane::Detail) => {
                 if let Some(id) = self.selected_id() {
                     self.open_qa(id);
                 }

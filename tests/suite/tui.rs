@@ -2529,3 +2529,48 @@ fn signoff_role_ignores_control_letters() {
     let row = screen.lines().nth(usize::from(position.y)).unwrap();
     assert!(row.contains("your role: qxa"), "{screen}");
 }
+
+// Detail pane hints.
+
+#[test]
+fn enter_in_detail_opens_qa_view() {
+    let mut app = app_for(
+        qa_checklist("http://127.0.0.1:9"),
+        Box::new(MemoryJournal::default()),
+    );
+    app.focus = Pane::Detail;
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(qa_item(&app), Some("admin-rejects-bad-token"));
+}
+
+#[test]
+fn qa_view_hint_only_where_enter_opens_it() {
+    let mut app = app_for(
+        qa_checklist("http://127.0.0.1:9"),
+        Box::new(MemoryJournal::default()),
+    );
+    let hint = "Enter opens the QA view";
+    for (pane, shown) in [
+        (Pane::Items, true),
+        (Pane::Detail, true),
+        (Pane::Phases, false),
+        (Pane::Blockers, false),
+        (Pane::Log, false),
+    ] {
+        app.focus = pane;
+        let screen = draw(&app, 120, 40).backend().to_string();
+        assert_eq!(screen.contains(hint), shown, "{pane:?}:\n{screen}");
+    }
+}
+
+#[test]
+fn overflow_hint_in_focused_detail() {
+    let mut app = app();
+    let screen = draw(&app, 80, 24).backend().to_string();
+    assert!(screen.contains("(Tab to Detail, j)"), "{screen}");
+    app.focus = Pane::Detail;
+    let screen = draw(&app, 80, 24).backend().to_string();
+    assert!(screen.contains(" more row"), "{screen}");
+    assert!(screen.contains("(j scrolls)"), "{screen}");
+    assert!(!screen.contains("Tab to Detail"), "{screen}");
+}
