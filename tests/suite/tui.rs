@@ -2574,3 +2574,85 @@ fn overflow_hint_in_focused_detail() {
     assert!(screen.contains("(j scrolls)"), "{screen}");
     assert!(!screen.contains("Tab to Detail"), "{screen}");
 }
+
+// Evidence tables in the QA view.
+
+const AUTH_URL: &str = "http://127.0.0.1:32931/insecure/auth/clients/acme/profile";
+const LEAK_CELL: &str = "✘ 500, leaks Node.js stack trace, internal path";
+
+/// Returns a failed result with an auth-case table whose last row has a long failed cell.
+fn failed_auth_cases() -> CheckResult {
+    let row = |label: &str, method: &str, expected: &str, got: &str, passed: bool| EvidenceRow {
+        label: label.into(),
+        cells: vec![
+            EvidenceCell {
+                text: format!("{method} {AUTH_URL}"),
+                passed: None,
+            },
+            EvidenceCell {
+                text: expected.into(),
+                passed: None,
+            },
+            EvidenceCell {
+                text: got.into(),
+                passed: Some(passed),
+            },
+        ],
+    };
+    let table = EvidenceTable {
+        title: "auth cases".into(),
+        columns: vec!["request".into(), "expected".into(), "got".into()],
+        rows: vec![
+            row(
+                "valid credentials",
+                "GET",
+                "2xx, no error leak",
+                "200",
+                true,
+            ),
+            row(
+                "cross-tenant resource",
+                "GET",
+                "403, no error leak",
+                "200",
+                false,
+            ),
+            row(
+                "forced error",
+                "POST",
+                "any status, no error leak",
+                "500, leaks Node.js stack trace, internal path",
+                false,
+            ),
+        ],
+    };
+    CheckResult {
+        evidence: Evidence {
+            tables: vec![table],
+            ..Evidence::default()
+        },
+        summary: "invalid API key: expected 401, got 200".into(),
+        ..failed_rbac()
+    }
+}
+
+#[test]
+fn qa_table_request_column_takes_free_width() {
+    let mut app = rbac_app();
+    app.apply_engine_event(EngineEvent::Finished(failed_auth_cases()));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.qa.is_some());
+    let screen = draw(&app, 160, 50).backend().to_string();
+    assert!(
+        screen.contains(&format!("POST {AUTH_URL}")),
+        "the request column is cut:\n{screen}"
+    );
+    // The long failed cell wraps in the last column instead of losing text.
+    let flat: String = screen
+        .lines()
+        .map(|line| line.trim_matches(|ch| ch == '"' || ch == '│' || ch == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(LEAK_CELL), "{screen}");
+}
