@@ -800,6 +800,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("R", "re-run every check"),
     ("/", "filter all phases' items (Enter keeps, Esc clears)"),
     ("Esc", "clear the filter, or dismiss the error line"),
+    (
+        "Ctrl-U  Ctrl-W",
+        "text field: clear it / delete the previous word",
+    ),
     ("?", "show or hide this help"),
     ("q  Ctrl-C", "quit"),
 ];
