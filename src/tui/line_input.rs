@@ -37,12 +37,12 @@ impl LineInput {
         }
     }
 
-    /// The text typed so far.
+    /// Returns the text typed so far.
     pub fn text(&self) -> &str {
         &self.text
     }
 
-    /// Character index of the cursor in [`LineInput::text`].
+    /// Returns the character index of the cursor in [`LineInput::text`].
     pub fn cursor(&self) -> usize {
         self.cursor
     }
