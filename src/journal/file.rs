@@ -80,6 +80,8 @@ pub struct FileJournal {
     /// Masks the checklist's secret values in every event before it is written, so that a
     /// secret typed into a note never reaches the file.
     redactor: Arc<Redactor>,
+    /// Where [`open`] moved the journal that this one replaced, with `new_session`.
+    set_aside: Option<PathBuf>,
 }
 
 /// The events of a journal file as read without modifying or locking it.
@@ -161,9 +163,7 @@ pub fn open(
 ) -> Result<FileJournal, JournalError> {
     fs::create_dir_all(dir).map_err(|source| io_error("create the folder of", dir, source))?;
     let path = path_for(dir, checklist);
-    if new_session {
-        set_aside(&path)?;
-    }
+    let set_aside_path = if new_session { set_aside(&path)? } else { None };
     let loaded = Loaded::read(&path, true)?;
     let absolute = absolute_checklist_path(&checklist.path)
         .to_string_lossy()
@@ -173,6 +173,7 @@ pub fn open(
     let mut journal = loaded.recover()?;
     journal.redactor = checklist.redactor.clone();
     journal.warnings.extend(session_warnings);
+    journal.set_aside = set_aside_path;
     if journal.events.is_empty() {
         journal.append(
             actor,
@@ -448,6 +449,7 @@ impl Loaded {
             warnings,
             poisoned: false,
             redactor: Arc::new(Redactor::new()),
+            set_aside: None,
         })
     }
 }
@@ -535,6 +537,12 @@ impl Journal for FileJournal {
 
     fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    fn set_aside_location(&self) -> Option<String> {
+        self.set_aside
+            .as_ref()
+            .map(|path| path.display().to_string())
     }
 }
 
@@ -643,11 +651,12 @@ fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
 }
 
 /// Renames an existing journal to `<stem>-<UTC time>.jsonl`, holding its lock meanwhile so
-/// that a journal another process has open is not moved under it.
-fn set_aside(path: &Path) -> Result<(), JournalError> {
+/// that a journal another process has open is not moved under it. Returns the new path, or
+/// `None` when there was no journal to move.
+fn set_aside(path: &Path) -> Result<Option<PathBuf>, JournalError> {
     let file = match OpenOptions::new().read(true).append(true).open(path) {
         Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(io_error("open", path, source)),
     };
     lock(&file, path)?;
@@ -673,7 +682,7 @@ fn set_aside(path: &Path) -> Result<(), JournalError> {
         }
         fs::rename(path, &aside).map_err(|source| io_error("set aside", path, source))?;
         sync_parent(path);
-        return Ok(());
+        return Ok(Some(aside));
     }
     Err(io_error("set aside", path, name_exhausted()))
 }

@@ -18,6 +18,7 @@ use crate::session::{Session, Status, WaiverRequest};
 
 use super::export::{ExportIdentity, PassphraseInput};
 use super::launch::{SignOffForm, WaiverForm};
+use super::line_input::LineInput;
 use super::manual::ManualRunResult;
 use super::theme::Theme;
 
@@ -27,6 +28,8 @@ pub const ENGINE_ACTOR: &str = "golive";
 pub const LOG_CAPACITY: usize = 1000;
 /// Maximum length of a note, in characters.
 pub const NOTE_MAX_CHARS: usize = 500;
+/// Maximum length of the item filter, in characters.
+pub const FILTER_MAX_CHARS: usize = 200;
 /// Rows moved by PgUp and PgDn.
 pub(super) const PAGE_ROWS: usize = 10;
 /// Columns of the `HH:MM:SS ` time in front of each event-log line, and the indent of the rows
@@ -113,14 +116,10 @@ impl Pane {
 /// A one-line text input that has the keyboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    /// Typing edits the item filter.
-    Filter,
-    /// Typing edits a note for the item at `cursor`, a character index into `text`.
-    Note {
-        item: String,
-        text: String,
-        cursor: usize,
-    },
+    /// Typing edits the item filter, which applies as it changes.
+    Filter(LineInput),
+    /// Typing edits a note for the item.
+    Note { item: String, text: LineInput },
     /// The waiver form of an item has the keyboard.
     Waiver(WaiverForm),
     /// The sign-off popup has the keyboard.
@@ -184,7 +183,8 @@ pub struct App {
     pub detail_max_scroll: Cell<u16>,
     /// A message about the last key, cleared by the next key.
     pub status_line: Option<String>,
-    /// An error that stays visible until Esc or a later successful journal write.
+    /// An error that stays visible until Esc, a later successful journal write or a later
+    /// successful export.
     pub error_line: Option<String>,
     /// Whether the screen needs to be redrawn.
     pub dirty: bool,
@@ -264,21 +264,36 @@ impl App {
             export_identity: ExportIdentity::default(),
             export_passphrase: None,
         };
-        let replayed = app.journal.events().len();
-        let session_line = if replayed == 0 {
-            format!("new session: {}", app.journal.location())
-        } else {
-            let noun = if replayed == 1 { "event" } else { "events" };
-            format!(
-                "resumed session: {replayed} {noun} from {}",
-                app.journal.location()
-            )
-        };
+        let session_line = app.session_line();
         app.push_log(now, LogLevel::Info, &session_line);
         for warning in warnings {
             app.push_log(now, LogLevel::Warning, &warning);
         }
         app
+    }
+
+    /// Returns the event-log line that says whether the session is new or resumed, where its
+    /// journal is, and where a replaced journal was moved.
+    fn session_line(&self) -> String {
+        let events = self.journal.events();
+        let location = self.journal.location();
+        // A journal that holds only its start has recorded nothing to resume: `journal::file`
+        // writes that event when it creates the file.
+        let fresh = match events {
+            [] => true,
+            [only] => matches!(only.kind, EventKind::SessionStarted { .. }),
+            _ => false,
+        };
+        if !fresh {
+            let noun = if events.len() == 1 { "event" } else { "events" };
+            return format!("resumed session: {} {noun} from {location}", events.len());
+        }
+        match self.journal.set_aside_location() {
+            Some(previous) => {
+                format!("new session: {location}; the previous journal was moved to {previous}")
+            }
+            None => format!("new session: {location}"),
+        }
     }
 
     /// Returns the checklist of the session.
@@ -452,7 +467,8 @@ impl App {
             KeyCode::Left | KeyCode::Char('h') => self.focus = self.focus.previous(),
             KeyCode::Right | KeyCode::Char('l') => self.focus = self.focus.next(),
             KeyCode::Enter if self.focus == Pane::Phases => self.focus = Pane::Items,
-            KeyCode::Enter if self.focus == Pane::Items => {
+            // The detail pane shows the selected item, so Enter opens its QA view there too.
+            KeyCode::Enter if matches!(self.focus, Pane::Items | Pane::Detail) => {
                 if let Some(id) = self.selected_id() {
                     self.open_qa(id);
                 }
@@ -479,7 +495,9 @@ impl App {
                 self.status_line = Some("re-running every check".into());
                 return vec![Action::RunAll];
             }
-            KeyCode::Char('/') => self.input = Some(Input::Filter),
+            KeyCode::Char('/') => {
+                self.input = Some(Input::Filter(LineInput::with_text(self.filter.clone())));
+            }
             KeyCode::Esc => {
                 if !self.filter.is_empty() {
                     self.clear_filter();
@@ -500,27 +518,26 @@ impl App {
             Input::Waiver(_) => self.handle_waiver_key(key),
             Input::SignOff(_) => self.handle_signoff_key(key),
             Input::Passphrase(_) => self.handle_passphrase_key(key),
-            Input::Filter => {
+            Input::Filter(line) => {
                 match key.code {
                     KeyCode::Enter => self.input = None,
                     KeyCode::Esc => {
                         self.input = None;
                         self.clear_filter();
                     }
-                    KeyCode::Backspace => {
-                        self.filter.pop();
+                    _ => {
+                        line.handle_key(key, FILTER_MAX_CHARS);
+                        self.filter = line.text().to_string();
                     }
-                    KeyCode::Char(ch) if !ch.is_control() => self.filter.push(ch),
-                    _ => {}
                 }
                 self.clamp_item();
                 self.detail_scroll = 0;
                 Vec::new()
             }
-            Input::Note { item, text, cursor } => match key.code {
+            Input::Note { item, text } => match key.code {
                 KeyCode::Enter => {
                     let item = item.clone();
-                    let text = text.trim().to_string();
+                    let text = text.text().trim().to_string();
                     self.input = None;
                     if text.is_empty() {
                         self.status_line = Some("empty note discarded".into());
@@ -535,7 +552,7 @@ impl App {
                     Vec::new()
                 }
                 _ => {
-                    edit_line(text, cursor, key.code, NOTE_MAX_CHARS);
+                    text.handle_key(key, NOTE_MAX_CHARS);
                     Vec::new()
                 }
             },
@@ -677,8 +694,7 @@ impl App {
     pub(super) fn open_note_for(&mut self, item: String) {
         self.input = Some(Input::Note {
             item,
-            text: String::new(),
-            cursor: 0,
+            text: LineInput::new(),
         });
     }
 
@@ -856,39 +872,6 @@ pub fn format_countdown(launch_at: Timestamp, now: Timestamp) -> String {
     }
 }
 
-/// Applies an editing key to a one-line text with a cursor (a character index): Left, Right,
-/// Home, End, Backspace and Delete at the cursor, and typing up to `max_chars` characters.
-pub(super) fn edit_line(text: &mut String, cursor: &mut usize, code: KeyCode, max_chars: usize) {
-    let count = text.chars().count();
-    *cursor = (*cursor).min(count);
-    let byte_at = |text: &str, index: usize| {
-        text.char_indices()
-            .nth(index)
-            .map_or(text.len(), |(byte, _)| byte)
-    };
-    match code {
-        KeyCode::Left => *cursor = cursor.saturating_sub(1),
-        KeyCode::Right => *cursor = (*cursor + 1).min(count),
-        KeyCode::Home => *cursor = 0,
-        KeyCode::End => *cursor = count,
-        KeyCode::Backspace if *cursor > 0 => {
-            *cursor -= 1;
-            let at = byte_at(text, *cursor);
-            text.remove(at);
-        }
-        KeyCode::Delete if *cursor < count => {
-            let at = byte_at(text, *cursor);
-            text.remove(at);
-        }
-        KeyCode::Char(ch) if !ch.is_control() && count < max_chars => {
-            let at = byte_at(text, *cursor);
-            text.insert(at, ch);
-            *cursor += 1;
-        }
-        _ => {}
-    }
-}
-
 /// Splits text into rows of at most `width` columns, breaking at spaces where it can and inside
 /// a word longer than a row. Always returns at least one row.
 pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
@@ -973,22 +956,6 @@ mod tests {
         assert_eq!(wrap_text("torn line kept", 9), ["torn line", "kept"]);
         assert_eq!(wrap_text("abcdefgh", 3), ["abc", "def", "gh"]);
         assert_eq!(wrap_text("", 5), [""]);
-    }
-
-    #[test]
-    fn edit_line_moves_and_deletes_at_cursor() {
-        let mut text = String::from("ac");
-        let mut cursor = 2;
-        edit_line(&mut text, &mut cursor, KeyCode::Left, 10);
-        edit_line(&mut text, &mut cursor, KeyCode::Char('b'), 10);
-        assert_eq!(text, "abc");
-        edit_line(&mut text, &mut cursor, KeyCode::Home, 10);
-        edit_line(&mut text, &mut cursor, KeyCode::Delete, 10);
-        assert_eq!(text, "bc");
-        edit_line(&mut text, &mut cursor, KeyCode::End, 10);
-        edit_line(&mut text, &mut cursor, KeyCode::Backspace, 10);
-        assert_eq!(text, "b");
-        assert_eq!(cursor, 1);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use zeroize::Zeroizing;
 
 use super::app::{Action, App, Input, LogLevel};
+use super::line_input::LineInput;
 use crate::record::export::{self, ExportRequest, Exported, Signer};
 use crate::record::signing::{PASSPHRASE_ENV, SigningError, SigningKey};
 use crate::record::{MARKDOWN_FILE, RecordSource};
@@ -36,7 +37,7 @@ pub struct ExportIdentity {
 pub struct PassphraseInput {
     /// The key's path, shown in the prompt.
     pub key: String,
-    pub text: Zeroizing<String>,
+    pub text: Zeroizing<LineInput>,
 }
 
 impl std::fmt::Debug for PassphraseInput {
@@ -129,7 +130,9 @@ impl App {
                 Some(key) => {
                     self.input = Some(Input::Passphrase(PassphraseInput {
                         key,
-                        text: Zeroizing::new(String::new()),
+                        // Room for the longest passphrase, so that typing never reallocates
+                        // and leaves copies behind.
+                        text: Zeroizing::new(LineInput::with_capacity(PASSPHRASE_MAX_CHARS * 4)),
                     }));
                     Err(None)
                 }
@@ -149,20 +152,12 @@ impl App {
                 self.status_line = Some("export cancelled".into());
             }
             KeyCode::Enter => {
-                let passphrase = std::mem::take(&mut input.text);
+                let passphrase = Zeroizing::new(input.text.take_text());
                 self.input = None;
                 self.export_passphrase = Some(passphrase);
                 return vec![Action::Export];
             }
-            KeyCode::Backspace => {
-                input.text.pop();
-            }
-            KeyCode::Char(ch)
-                if !ch.is_control() && input.text.chars().count() < PASSPHRASE_MAX_CHARS =>
-            {
-                input.text.push(ch);
-            }
-            _ => {}
+            _ => input.text.handle_key(key, PASSPHRASE_MAX_CHARS),
         }
         Vec::new()
     }
@@ -173,6 +168,8 @@ impl App {
         let folder = std::path::absolute(&exported.folder).unwrap_or(exported.folder.clone());
         let decision = exported.decision.as_str().to_uppercase();
         let at = self.now;
+        // The record is written, so an earlier failure, such as a wrong passphrase, is over.
+        self.error_line = None;
         match (key, &exported.signature_path) {
             (Some(key), Some(signature_path)) => {
                 let line = format!(

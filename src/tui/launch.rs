@@ -10,7 +10,8 @@ use crate::journal::EventKind;
 use crate::sanitize::terminal_safe;
 use crate::session::{Status, WaiverRequest};
 
-use super::app::{Action, App, ENGINE_ACTOR, Input, LogLevel, edit_line};
+use super::app::{Action, App, ENGINE_ACTOR, Input, LogLevel};
+use super::line_input::LineInput;
 
 /// Maximum length of one field of the waiver and sign-off forms, in characters.
 pub const FORM_FIELD_MAX_CHARS: usize = 300;
@@ -37,11 +38,9 @@ const PROPOSED_VALIDITY_HOURS: i64 = 24;
 pub struct WaiverForm {
     pub item: String,
     /// Text of each field, in the order of [`WAIVER_FIELDS`].
-    pub fields: [String; 5],
+    pub fields: [LineInput; 5],
     /// Index of the field being edited.
     pub field: usize,
-    /// Character index into the field being edited.
-    pub cursor: usize,
     /// The reason the last submission was rejected.
     pub error: Option<String>,
 }
@@ -53,9 +52,7 @@ pub struct SignOffForm {
     pub pending: Vec<String>,
     /// Index of the selected sign-off in `pending`.
     pub selected: usize,
-    pub role: String,
-    /// Character index into `role`.
-    pub cursor: usize,
+    pub role: LineInput,
     /// The reason the last submission was rejected.
     pub error: Option<String>,
 }
@@ -88,14 +85,13 @@ impl App {
             .now
             .checked_add(jiff::SignedDuration::from_hours(PROPOSED_VALIDITY_HOURS))
             .unwrap_or(self.now);
-        let mut fields: [String; 5] = Default::default();
-        fields[RISK] = Risk::Medium.as_str().to_string();
-        fields[EXPIRES] = format_time(proposed);
+        let mut fields: [LineInput; 5] = Default::default();
+        fields[RISK] = LineInput::with_text(Risk::Medium.as_str());
+        fields[EXPIRES] = LineInput::with_text(format_time(proposed));
         self.input = Some(Input::Waiver(WaiverForm {
             item,
             fields,
             field: REASON,
-            cursor: 0,
             error: None,
         }));
     }
@@ -138,8 +134,7 @@ impl App {
         self.input = Some(Input::SignOff(SignOffForm {
             pending,
             selected: 0,
-            role: String::new(),
-            cursor: 0,
+            role: LineInput::new(),
             error: None,
         }));
     }
@@ -162,15 +157,7 @@ impl App {
                 form.move_to(form.field + 1);
             }
             KeyCode::Enter => return self.submit_waiver(),
-            code => {
-                let field = form.field;
-                edit_line(
-                    &mut form.fields[field],
-                    &mut form.cursor,
-                    code,
-                    FORM_FIELD_MAX_CHARS,
-                );
-            }
+            _ => form.fields[form.field].handle_key(key, FORM_FIELD_MAX_CHARS),
         }
         Vec::new()
     }
@@ -218,7 +205,7 @@ impl App {
             }
             KeyCode::Enter => {
                 let signoff = form.pending.get(form.selected).cloned().unwrap_or_default();
-                let role = form.role.trim().to_string();
+                let role = form.role.text().trim().to_string();
                 let head = self.journal.head().to_string();
                 match self.session.sign_off(&signoff, &role, &head) {
                     Ok(_) => {
@@ -231,7 +218,7 @@ impl App {
                     }
                 }
             }
-            code => edit_line(&mut form.role, &mut form.cursor, code, FORM_FIELD_MAX_CHARS),
+            _ => form.role.handle_key(key, FORM_FIELD_MAX_CHARS),
         }
         Vec::new()
     }
@@ -369,24 +356,24 @@ impl App {
 impl WaiverForm {
     fn move_to(&mut self, field: usize) {
         self.field = field;
-        self.cursor = self.fields[field].chars().count();
+        self.fields[field].move_to_end();
     }
 
     /// Parses the fields into a request, or returns why they are invalid.
     fn request(&self) -> Result<WaiverRequest, String> {
-        let risk_text = self.fields[RISK].trim();
+        let risk_text = self.fields[RISK].text().trim();
         let risk = Risk::parse(risk_text).ok_or_else(|| {
             format!("invalid risk `{risk_text}`: write one of critical, high, medium, low")
         })?;
-        let expires =
-            parse_rfc3339(&self.fields[EXPIRES]).map_err(|err| format!("invalid expiry: {err}"))?;
+        let expires = parse_rfc3339(self.fields[EXPIRES].text())
+            .map_err(|err| format!("invalid expiry: {err}"))?;
         Ok(WaiverRequest {
             item: self.item.clone(),
-            reason: self.fields[REASON].trim().to_string(),
+            reason: self.fields[REASON].text().trim().to_string(),
             risk,
-            control: self.fields[CONTROL].trim().to_string(),
+            control: self.fields[CONTROL].text().trim().to_string(),
             expires,
-            approved_by: self.fields[APPROVER].trim().to_string(),
+            approved_by: self.fields[APPROVER].text().trim().to_string(),
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod app;
 pub mod curl;
 pub mod export;
 pub mod launch;
+pub mod line_input;
 pub mod manual;
 mod qa;
 pub mod terminal;

@@ -351,3 +351,149 @@ fn aws_demo_ignores_user_settings() {
         line.contains("golive exited with 0")
     });
 }
+
+/// Makes an ed25519 key encrypted with `passphrase` with the stock ssh-keygen.
+fn keygen_encrypted(dir: &Path, passphrase: &str) -> PathBuf {
+    let key = dir.join("encrypted-signer");
+    let output = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", passphrase, "-C", "test", "-f"])
+        .arg(&key)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ssh-keygen runs");
+    assert!(output.status.success(), "ssh-keygen failed: {output:?}");
+    key
+}
+
+/// Returns the command that opens `launch.toml` in `root`, with no passphrase in the
+/// environment so that the cockpit asks for it.
+fn open_command(root: &Path, extra: &str) -> String {
+    format!(
+        "cd {root} && env -u GOLIVE_KEY_PASSPHRASE HOME={root} XDG_DATA_HOME={root}/data \
+         XDG_STATE_HOME={root}/state XDG_CONFIG_HOME={root}/config {bin} open launch.toml \
+         --env staging {extra}",
+        root = root.display(),
+        bin = env!("CARGO_BIN_EXE_golive"),
+    )
+}
+
+#[test]
+fn export_after_wrong_passphrase_clears_error() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let root = home.path();
+    std::fs::write(root.join("launch.toml"), SIGNED_LAUNCH).expect("write checklist");
+    let key = keygen_encrypted(root, "right horse");
+    let config_dir = root.join("config").join("golive");
+    std::fs::create_dir_all(&config_dir).expect("config folder");
+    let config = format!(
+        "[identity]\nname = \"Test Lead\"\nemail = \"{LEAD_EMAIL}\"\nsigning_key = \"{}\"\n",
+        key.display()
+    );
+    std::fs::write(config_dir.join("config.toml"), config).expect("write config");
+
+    let tmux = Tmux::new(root, "golive-passphrase");
+    tmux.start(&open_command(root, ""));
+    let first = tmux.wait_for("the first item", |line| {
+        line.contains("Backup restored") && line.contains("pending")
+    });
+    assert!(first.contains("new session: "), "{first}");
+    assert!(!first.contains("resumed session"), "{first}");
+
+    tmux.send_keys(&["E"]);
+    tmux.wait_for("the passphrase prompt", |line| {
+        line.contains("passphrase for")
+    });
+    tmux.send_keys(&["-l", "wrong horse"]);
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_for("the export error", |line| {
+        line.contains("✘ launch record not written")
+    });
+
+    tmux.send_keys(&["E"]);
+    tmux.wait_for("the passphrase prompt", |line| {
+        line.contains("passphrase for")
+    });
+    // Ctrl-U clears what was typed, so only the right passphrase reaches the key.
+    tmux.send_keys(&["-l", "typo"]);
+    tmux.send_keys(&["C-u"]);
+    tmux.send_keys(&["-l", "right horse"]);
+    tmux.send_keys(&["Enter"]);
+    let written = tmux.wait_for("the export in the log", |line| {
+        line.contains("launch record written to")
+    });
+    assert!(
+        !written.contains("✘ launch record not written"),
+        "the old error stayed on the status line:\n{written}"
+    );
+    record_folder(root);
+}
+
+#[test]
+fn new_session_names_moved_journal() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let root = home.path();
+    std::fs::write(root.join("launch.toml"), SIGNED_LAUNCH).expect("write checklist");
+
+    let tmux = Tmux::new(root, "golive-new-session");
+    tmux.start(&open_command(root, ""));
+    tmux.wait_for("the first item", |line| {
+        line.contains("Backup restored") && line.contains("pending")
+    });
+    // A waiver form's expiry field: Ctrl-U clears it instead of typing `u`.
+    tmux.send_keys(&["x"]);
+    tmux.wait_for("the failed item", |line| {
+        line.contains("Backup restored") && line.contains("failed")
+    });
+    tmux.send_keys(&["w", "Tab", "Tab", "Tab"]);
+    tmux.send_keys(&["-l", "abc"]);
+    tmux.send_keys(&["C-u"]);
+    let form = tmux.wait_for("the emptied expiry field", |line| {
+        line.contains("▸expires") && !line.contains("abc")
+    });
+    assert!(!form.contains("Zu"), "{form}");
+    // Esc and q in one write would read as Alt-q, so the form closes before q is sent.
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_for("the closed form", |line| line.contains("waiver cancelled"));
+    tmux.send_keys(&["q"]);
+    tmux.wait_for("the exit marker", |line| {
+        line.contains("golive exited with")
+    });
+    tmux.kill();
+
+    let tmux = Tmux::new(root, "golive-new-session-2");
+    tmux.start(&open_command(root, "--new-session"));
+    tmux.wait_for("the first item", |line| {
+        line.contains("Backup restored") && line.contains("pending")
+    });
+    let journals = root.join("data").join("golive").join("journals");
+    let names = walk_files(&journals);
+    assert_eq!(names.len(), 2, "journals: {names:?}");
+    // The journal in use keeps its name, which the moved one extends with a time.
+    let current = names
+        .iter()
+        .min_by_key(|name| name.len())
+        .expect("two names");
+    let moved = names
+        .iter()
+        .find(|name| *name != current)
+        .expect("the moved journal");
+    let screen = tmux.wait_for("the moved journal in the log", |line| line.contains(moved));
+    assert!(screen.contains("new session: "), "{screen}");
+}
+
+/// Returns the names of the files under `dir`, at any depth.
+fn walk_files(dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return names;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            names.extend(walk_files(&path));
+        } else if let Some(name) = path.file_name() {
+            names.push(name.to_string_lossy().into_owned());
+        }
+    }
+    names
+}

@@ -18,6 +18,7 @@ use golive::journal::{Event, EventKind, Journal, JournalError};
 use golive::redact::Redactor;
 use golive::session::Status;
 use golive::tui::app::{Action, App, Input, LogLevel, Pane};
+use golive::tui::line_input::LineInput;
 use golive::tui::theme::Theme;
 use golive::tui::ui;
 use jiff::Timestamp;
@@ -35,6 +36,8 @@ struct MemoryJournal {
     events: Vec<Event>,
     warnings: Vec<String>,
     fail: bool,
+    /// Where the journal this one replaced was moved, if set.
+    set_aside: Option<String>,
 }
 
 impl MemoryJournal {
@@ -81,6 +84,10 @@ impl Journal for MemoryJournal {
 
     fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    fn set_aside_location(&self) -> Option<String> {
+        self.set_aside.clone()
     }
 }
 
@@ -655,8 +662,7 @@ fn note_input_saves_on_enter() {
         app.input,
         Some(Input::Note {
             item: "deploy-api".into(),
-            text: String::new(),
-            cursor: 0,
+            text: LineInput::new(),
         })
     );
     type_text(&mut app, "q and j are text here");
@@ -712,7 +718,7 @@ fn slash_filters_and_esc_clears() {
     let mut app = app();
     press(&mut app, KeyCode::End);
     press(&mut app, KeyCode::Char('/'));
-    assert_eq!(app.input, Some(Input::Filter));
+    assert!(matches!(app.input, Some(Input::Filter(_))));
     type_text(&mut app, "MIGRATE");
     let ids: Vec<&str> = app
         .visible_items()
@@ -984,6 +990,53 @@ fn journal_is_replayed_at_start() {
     );
 }
 
+fn session_started() -> EventKind {
+    EventKind::SessionStarted {
+        checklist: "/srv/launch.toml".into(),
+        digest: "sha256:00".into(),
+        environment: "staging".into(),
+        version: "0.1.0".into(),
+    }
+}
+
+#[test]
+fn fresh_journal_is_new_session() {
+    let mut journal = MemoryJournal::default();
+    journal.append(ACTOR, session_started()).unwrap();
+    let app = app_with(journal);
+    let first = app.log.front().map(|line| line.text.as_str());
+    assert_eq!(first, Some("new session: memory"));
+}
+
+#[test]
+fn new_session_names_set_aside_journal() {
+    let mut journal = MemoryJournal::default();
+    journal.append(ACTOR, session_started()).unwrap();
+    journal.set_aside = Some("/journals/launch-20260216T054000Z.jsonl".into());
+    let app = app_with(journal);
+    let first = app.log.front().map(|line| line.text.as_str());
+    assert_eq!(
+        first,
+        Some(
+            "new session: memory; the previous journal was moved to \
+             /journals/launch-20260216T054000Z.jsonl"
+        )
+    );
+}
+
+#[test]
+fn started_journal_with_events_is_resumed() {
+    let mut journal = MemoryJournal::default();
+    journal.append(ACTOR, session_started()).unwrap();
+    let tick = EventKind::Ticked {
+        item: "deploy-api".into(),
+    };
+    journal.append(ACTOR, tick).unwrap();
+    let app = app_with(journal);
+    let first = app.log.front().map(|line| line.text.as_str());
+    assert_eq!(first, Some("resumed session: 2 events from memory"));
+}
+
 #[test]
 fn new_session_is_logged() {
     let app = app();
@@ -1076,12 +1129,12 @@ fn note_cursor_moves_and_edits() {
     press(&mut app, KeyCode::End);
     press(&mut app, KeyCode::Backspace);
     press(&mut app, KeyCode::Right);
-    let expected = Input::Note {
-        item: "deploy-api".into(),
-        text: "Rolled bac".into(),
-        cursor: 10,
+    let Some(Input::Note { item, text }) = &app.input else {
+        panic!("the note input closed");
     };
-    assert_eq!(app.input, Some(expected));
+    assert_eq!(item, "deploy-api");
+    assert_eq!(text.text(), "Rolled bac");
+    assert_eq!(text.cursor(), 10);
 }
 
 #[test]
@@ -2364,4 +2417,242 @@ fn detail_of_metric_check_draws_series() {
     }));
     app.status_line = None;
     insta::assert_snapshot!(draw(&app, 120, 40).backend());
+}
+
+// Text fields.
+
+fn control(app: &mut App, ch: char) -> Vec<Action> {
+    app.handle_key(KeyEvent::new(KeyCode::Char(ch), KeyModifiers::CONTROL))
+}
+
+#[test]
+fn waiver_field_control_u_clears() {
+    let mut app = failing_health_app();
+    press(&mut app, KeyCode::Char('w'));
+    // Reason, risk and control lead to the proposed expiry.
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Tab);
+    }
+    type_text(&mut app, "abc");
+    control(&mut app, 'u');
+    let Some(Input::Waiver(form)) = &app.input else {
+        panic!("the waiver form closed");
+    };
+    assert_eq!(form.fields[3].text(), "");
+}
+
+#[test]
+fn waiver_field_ignores_control_letters() {
+    let mut app = failing_health_app();
+    press(&mut app, KeyCode::Char('w'));
+    type_text(&mut app, "flaky upstream");
+    control(&mut app, 'a');
+    app.handle_key(KeyEvent::new(KeyCode::Char('b'), KeyModifiers::ALT));
+    control(&mut app, 'w');
+    press(&mut app, KeyCode::Left);
+    type_text(&mut app, "y");
+    let Some(Input::Waiver(form)) = &app.input else {
+        panic!("the waiver form closed");
+    };
+    assert_eq!(form.fields[0].text(), "flakyy ");
+    assert_eq!(form.fields[0].cursor(), 6);
+}
+
+#[test]
+fn waiver_form_draws_cursor_in_field() {
+    let mut app = failing_health_app();
+    press(&mut app, KeyCode::Char('w'));
+    type_text(&mut app, "abcd");
+    press(&mut app, KeyCode::Left);
+    press(&mut app, KeyCode::Left);
+    let mut terminal = draw(&app, 120, 40);
+    let screen = terminal.backend().to_string();
+    let position = terminal.get_cursor_position().unwrap();
+    let row: String = screen
+        .lines()
+        .nth(usize::from(position.y))
+        .unwrap()
+        .trim_matches('"')
+        .chars()
+        .skip(usize::from(position.x))
+        .take(2)
+        .collect();
+    assert_eq!(row, "cd", "{screen}");
+}
+
+#[test]
+fn note_control_w_deletes_word() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "rolled back");
+    control(&mut app, 'w');
+    control(&mut app, 'e');
+    let Some(Input::Note { text, .. }) = &app.input else {
+        panic!("the note input closed");
+    };
+    assert_eq!(text.text(), "rolled ");
+}
+
+#[test]
+fn filter_edits_at_cursor() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "mgrate");
+    press(&mut app, KeyCode::Home);
+    press(&mut app, KeyCode::Right);
+    type_text(&mut app, "i");
+    control(&mut app, 'a');
+    assert_eq!(app.filter, "migrate");
+    let mut terminal = draw(&app, 120, 40);
+    let position = terminal.get_cursor_position().unwrap();
+    // The prompt " /" takes two columns and the cursor sits after "mi".
+    assert_eq!((position.x, position.y), (4, 39));
+    control(&mut app, 'u');
+    assert_eq!(app.filter, "");
+}
+
+#[test]
+fn signoff_role_ignores_control_letters() {
+    let mut app = launch_app();
+    press(&mut app, KeyCode::Char('s'));
+    type_text(&mut app, "qa");
+    control(&mut app, 'a');
+    press(&mut app, KeyCode::Left);
+    type_text(&mut app, "x");
+    let Some(Input::SignOff(form)) = &app.input else {
+        panic!("the sign-off popup closed");
+    };
+    assert_eq!(form.role.text(), "qxa");
+    let mut terminal = draw(&app, 120, 40);
+    let screen = terminal.backend().to_string();
+    let position = terminal.get_cursor_position().unwrap();
+    let row = screen.lines().nth(usize::from(position.y)).unwrap();
+    assert!(row.contains("your role: qxa"), "{screen}");
+}
+
+// Detail pane hints.
+
+#[test]
+fn enter_in_detail_opens_qa_view() {
+    let mut app = app_for(
+        qa_checklist("http://127.0.0.1:9"),
+        Box::new(MemoryJournal::default()),
+    );
+    app.focus = Pane::Detail;
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(qa_item(&app), Some("admin-rejects-bad-token"));
+}
+
+#[test]
+fn qa_view_hint_only_where_enter_opens_it() {
+    let mut app = app_for(
+        qa_checklist("http://127.0.0.1:9"),
+        Box::new(MemoryJournal::default()),
+    );
+    let hint = "Enter opens the QA view";
+    for (pane, shown) in [
+        (Pane::Items, true),
+        (Pane::Detail, true),
+        (Pane::Phases, false),
+        (Pane::Blockers, false),
+        (Pane::Log, false),
+    ] {
+        app.focus = pane;
+        let screen = draw(&app, 120, 40).backend().to_string();
+        assert_eq!(screen.contains(hint), shown, "{pane:?}:\n{screen}");
+    }
+}
+
+#[test]
+fn overflow_hint_in_focused_detail() {
+    let mut app = app();
+    let screen = draw(&app, 80, 24).backend().to_string();
+    assert!(screen.contains("(Tab to Detail, j)"), "{screen}");
+    app.focus = Pane::Detail;
+    let screen = draw(&app, 80, 24).backend().to_string();
+    assert!(screen.contains(" more row"), "{screen}");
+    assert!(screen.contains("(j scrolls)"), "{screen}");
+    assert!(!screen.contains("Tab to Detail"), "{screen}");
+}
+
+// Evidence tables in the QA view.
+
+const AUTH_URL: &str = "http://127.0.0.1:32931/insecure/auth/clients/acme/profile";
+const LEAK_CELL: &str = "✘ 500, leaks Node.js stack trace, internal path";
+
+/// Returns a failed result with an auth-case table whose last row has a long failed cell.
+fn failed_auth_cases() -> CheckResult {
+    let row = |label: &str, method: &str, expected: &str, got: &str, passed: bool| EvidenceRow {
+        label: label.into(),
+        cells: vec![
+            EvidenceCell {
+                text: format!("{method} {AUTH_URL}"),
+                passed: None,
+            },
+            EvidenceCell {
+                text: expected.into(),
+                passed: None,
+            },
+            EvidenceCell {
+                text: got.into(),
+                passed: Some(passed),
+            },
+        ],
+    };
+    let table = EvidenceTable {
+        title: "auth cases".into(),
+        columns: vec!["request".into(), "expected".into(), "got".into()],
+        rows: vec![
+            row(
+                "valid credentials",
+                "GET",
+                "2xx, no error leak",
+                "200",
+                true,
+            ),
+            row(
+                "cross-tenant resource",
+                "GET",
+                "403, no error leak",
+                "200",
+                false,
+            ),
+            row(
+                "forced error",
+                "POST",
+                "any status, no error leak",
+                "500, leaks Node.js stack trace, internal path",
+                false,
+            ),
+        ],
+    };
+    CheckResult {
+        evidence: Evidence {
+            tables: vec![table],
+            ..Evidence::default()
+        },
+        summary: "invalid API key: expected 401, got 200".into(),
+        ..failed_rbac()
+    }
+}
+
+#[test]
+fn qa_table_request_column_takes_free_width() {
+    let mut app = rbac_app();
+    app.apply_engine_event(EngineEvent::Finished(failed_auth_cases()));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.qa.is_some());
+    let screen = draw(&app, 160, 50).backend().to_string();
+    assert!(
+        screen.contains(&format!("POST {AUTH_URL}")),
+        "the request column is cut:\n{screen}"
+    );
+    // The long failed cell wraps in the last column instead of losing text.
+    let flat: String = screen
+        .lines()
+        .map(|line| line.trim_matches(|ch| ch == '"' || ch == '│' || ch == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(LEAK_CELL), "{screen}");
 }

@@ -70,7 +70,12 @@ pub fn render_detail(frame: &mut Frame, app: &App, area: Rect) {
     let hidden_rows = app.detail_max_scroll.get().saturating_sub(scroll);
     if hidden_rows > 0 && text_area.height > 0 {
         let noun = if hidden_rows == 1 { "row" } else { "rows" };
-        let marker = format!(" ↓ {hidden_rows} more {noun} (Tab to Detail, j) ");
+        let keys = if app.focus == Pane::Detail {
+            "j scrolls"
+        } else {
+            "Tab to Detail, j"
+        };
+        let marker = format!(" ↓ {hidden_rows} more {noun} ({keys}) ");
         let marker_area = Rect {
             y: text_area.y + text_area.height - 1,
             height: 1,
@@ -321,10 +326,13 @@ fn request_hint_lines(app: &App, manual: &ManualSteps, lines: &mut Vec<Line<'sta
             .collect::<Vec<_>>()
             .join(" ");
         lines.push(label_value(app, "request", &sent));
-        lines.push(Line::from(Span::styled(
-            "  Enter opens the QA view, where r sends it and c copies it as curl",
-            app.theme.muted,
-        )));
+        // Enter opens the QA view only from the item and detail panes.
+        if matches!(app.focus, Pane::Items | Pane::Detail) {
+            lines.push(Line::from(Span::styled(
+                "  Enter opens the QA view, where r sends it and c copies it as curl",
+                app.theme.muted,
+            )));
+        }
     }
 }
 

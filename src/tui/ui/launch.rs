@@ -12,7 +12,7 @@ use crate::session::Status;
 use super::super::app::{App, Input, wrap_text};
 use super::super::launch::{SignOffForm, WAIVER_FIELDS, WaiverForm};
 use super::detail::{heading, label_value, wrapped_height};
-use super::{fit, safe_line};
+use super::{column_after, field_view, fit, place_cursor, safe_line};
 
 /// Width of the waiver and sign-off popups, in columns, when the screen is wide enough.
 const POPUP_WIDTH: u16 = 76;
@@ -171,17 +171,21 @@ fn render_waiver_form(frame: &mut Frame, app: &App, form: &WaiverForm, area: Rec
         .map(|label| label.width())
         .max()
         .unwrap_or(0);
-    let value_width = usize::from(POPUP_WIDTH).saturating_sub(label_width + 6);
+    let value_width = usize::from(POPUP_WIDTH.min(area.width)).saturating_sub(label_width + 6);
+    let mut cursor_column = 0;
     for (index, label) in WAIVER_FIELDS.iter().enumerate() {
         let marker = if index == form.field { "▸" } else { " " };
-        let style = if index == form.field {
-            app.theme.selection
+        let (style, value) = if index == form.field {
+            let (value, column) = field_view(&form.fields[index], value_width);
+            cursor_column = column;
+            (app.theme.selection, value)
         } else {
-            ratatui::style::Style::new()
+            let value = safe_line(form.fields[index].text());
+            (ratatui::style::Style::new(), value)
         };
         lines.push(Line::from(vec![
             Span::styled(format!("{marker}{label:<label_width$} "), app.theme.header),
-            Span::styled(fit(&safe_line(&form.fields[index]), value_width), style),
+            Span::styled(fit(&value, value_width), style),
         ]));
     }
     if let Some(error) = &form.error {
@@ -201,6 +205,10 @@ fn render_waiver_form(frame: &mut Frame, app: &App, form: &WaiverForm, area: Rec
             .wrap(Wrap { trim: false }),
         popup,
     );
+    // Inside the border, the fields start on the second row, after the marker and the label.
+    let field_row = popup.y.saturating_add(2).saturating_add(form.field as u16);
+    let x = column_after(popup.x, 1 + 1 + label_width + 1 + cursor_column);
+    place_cursor(frame, x, field_row, popup);
 }
 
 fn render_signoff_form(frame: &mut Frame, app: &App, form: &SignOffForm, area: Rect) {
@@ -231,15 +239,20 @@ fn render_signoff_form(frame: &mut Frame, app: &App, form: &SignOffForm, area: R
         Span::styled(" signing as ", app.theme.muted),
         Span::raw(safe_line(&app.actor)),
     ]));
+    // Rows above the role, counted wrapped, place the cursor on the role's row.
+    let inner_width = POPUP_WIDTH.min(area.width).saturating_sub(2);
+    let role_row = wrapped_height(&lines, inner_width);
+    let role_prompt = " your role: ";
+    let role_width = usize::from(inner_width).saturating_sub(role_prompt.width() + 1);
+    let (role, cursor_column) = field_view(&form.role, role_width);
     lines.push(Line::from(vec![
-        Span::styled(" your role: ", app.theme.header),
-        Span::raw(safe_line(&form.role)),
+        Span::styled(role_prompt, app.theme.header),
+        Span::raw(role),
     ]));
     if let Some(error) = &form.error {
         lines.extend(error_rows(app, error, area.width));
     }
     // A long error wraps inside the popup, so the height counts wrapped rows.
-    let inner_width = POPUP_WIDTH.min(area.width).saturating_sub(2);
     let height = wrapped_height(&lines, inner_width).saturating_add(2);
     let popup = popup_area(area, height);
     let block = Block::bordered()
@@ -252,4 +265,7 @@ fn render_signoff_form(frame: &mut Frame, app: &App, form: &SignOffForm, area: R
             .wrap(Wrap { trim: false }),
         popup,
     );
+    let row = popup.y.saturating_add(1).saturating_add(role_row);
+    let x = column_after(popup.x, 1 + role_prompt.width() + cursor_column);
+    place_cursor(frame, x, row, popup);
 }

@@ -17,6 +17,7 @@ use crate::sanitize::terminal_safe;
 use crate::session::Status;
 
 use super::app::{App, Input, LOG_PREFIX_WIDTH, LogLevel, Pane, wrap_text};
+use super::line_input::LineInput;
 
 mod detail;
 mod launch;
@@ -630,41 +631,45 @@ pub fn render_log(frame: &mut Frame, app: &App, area: Rect, compact: bool) {
 /// Draws the bottom line: an open input, the error line, the last message or key hints.
 fn render_status_line(frame: &mut Frame, app: &App, area: Rect) {
     let line = match &app.input {
-        Some(Input::Note { item, text, cursor }) => {
+        Some(Input::Note { item, text }) => {
             let prompt = format!(" note for {}: ", safe_line(item));
             let hint = "   Enter saves · Esc cancels";
             let room = usize::from(area.width)
                 .saturating_sub(prompt.width() + hint.width())
                 .max(1);
-            let (visible_text, cursor_column) = note_window(&safe_line(text), *cursor, room);
-            let cursor_x = usize::from(area.x) + prompt.width() + cursor_column;
-            let cursor_x = u16::try_from(cursor_x).unwrap_or(u16::MAX);
-            frame.set_cursor_position((cursor_x.min(area.right().saturating_sub(1)), area.y));
+            let (visible_text, cursor_column) = field_view(text, room);
+            let x = column_after(area.x, prompt.width() + cursor_column);
+            place_cursor(frame, x, area.y, area);
             Line::from(vec![
                 Span::styled(prompt, app.theme.header),
                 Span::raw(fit(&visible_text, room)),
                 Span::styled(hint, app.theme.muted),
             ])
         }
-        Some(Input::Passphrase(input)) => Line::from(vec![
-            Span::styled(
-                format!(" passphrase for {} (hidden): ", safe_line(&input.key)),
-                app.theme.header,
-            ),
-            Span::styled("   Enter signs and exports · Esc cancels", app.theme.muted),
-        ]),
+        Some(Input::Passphrase(input)) => {
+            let prompt = format!(" passphrase for {} (hidden): ", safe_line(&input.key));
+            // The cursor stays right after the prompt, so that it does not reveal the length.
+            place_cursor(frame, column_after(area.x, prompt.width()), area.y, area);
+            Line::from(vec![
+                Span::styled(prompt, app.theme.header),
+                Span::styled("   Enter signs and exports · Esc cancels", app.theme.muted),
+            ])
+        }
         Some(input @ (Input::Waiver(_) | Input::SignOff(_))) => Line::from(Span::styled(
             launch::popup_hint(input).unwrap_or_default(),
             app.theme.muted,
         )),
-        Some(Input::Filter) => {
-            let text = safe_line(&app.filter);
-            let cursor_x = area.x + u16::try_from(2 + text.width()).unwrap_or(0);
-            frame.set_cursor_position((cursor_x.min(area.right().saturating_sub(1)), area.y));
+        Some(Input::Filter(text)) => {
+            let hint = "   Enter keeps · Esc clears";
+            let room = usize::from(area.width)
+                .saturating_sub(2 + hint.width())
+                .max(1);
+            let (visible_text, cursor_column) = field_view(text, room);
+            place_cursor(frame, column_after(area.x, 2 + cursor_column), area.y, area);
             Line::from(vec![
                 Span::styled(" /", app.theme.header),
-                Span::raw(text),
-                Span::styled("   Enter keeps · Esc clears", app.theme.muted),
+                Span::raw(visible_text),
+                Span::styled(hint, app.theme.muted),
             ])
         }
         None => match (&app.error_line, &app.status_line) {
@@ -711,9 +716,34 @@ fn wrap_line(line: Line<'static>, width: u16) -> Vec<Line<'static>> {
     rows
 }
 
+/// Returns the column `width` columns right of `x`, saturating at the terminal's edge.
+pub(super) fn column_after(x: u16, width: usize) -> u16 {
+    x.saturating_add(u16::try_from(width).unwrap_or(u16::MAX))
+}
+
+/// Cuts a text field, made terminal-safe, to the part around its cursor that fits in `width`
+/// columns. Returns the visible text and the cursor's column in it.
+pub(super) fn field_view(field: &LineInput, width: usize) -> (String, usize) {
+    let text = field.text();
+    let cursor_byte = text
+        .char_indices()
+        .nth(field.cursor())
+        .map_or(text.len(), |(byte, _)| byte);
+    // Sanitising can change the character count, so the cursor is counted in the safe text.
+    let safe_cursor = safe_line(&text[..cursor_byte]).chars().count();
+    text_window(&safe_line(text), safe_cursor, width)
+}
+
+/// Shows the terminal's cursor at column `x` of row `y`, kept inside `area`.
+pub(super) fn place_cursor(frame: &mut Frame, x: u16, y: u16, area: Rect) {
+    let x = x.min(area.right().saturating_sub(1));
+    let y = y.min(area.bottom().saturating_sub(1));
+    frame.set_cursor_position((x, y));
+}
+
 /// Cuts a one-line text to the part around the cursor that fits in `width` columns, with `…`
 /// where text is hidden. Returns the visible text and the cursor's column in it.
-fn note_window(text: &str, cursor: usize, width: usize) -> (String, usize) {
+fn text_window(text: &str, cursor: usize, width: usize) -> (String, usize) {
     let chars: Vec<char> = text.chars().collect();
     let cursor = cursor.min(chars.len());
     let column = |slice: &[char]| {
@@ -770,6 +800,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("R", "re-run every check"),
     ("/", "filter all phases' items (Enter keeps, Esc clears)"),
     ("Esc", "clear the filter, or dismiss the error line"),
+    (
+        "Ctrl-U  Ctrl-W",
+        "text field: clear it / delete the previous word",
+    ),
     ("?", "show or hide this help"),
     ("q  Ctrl-C", "quit"),
 ];

@@ -7,7 +7,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::checks::{EvidenceCell, EvidenceTable};
 use crate::session::Status;
-use crate::tui::app::App;
+use crate::tui::app::{App, wrap_text};
 
 use super::detail::heading;
 use super::{fit, safe_line};
@@ -20,6 +20,9 @@ const GAP: usize = 2;
 const MIN_COLUMN: usize = 10;
 /// Narrowest the label column is cut to.
 const MIN_LABEL: usize = 8;
+/// Width the last column gives up to before any other column is cut. Its longer cells wrap
+/// onto the rows below instead of being cut, so narrowing it loses no text.
+const LAST_COLUMN_ROOM: usize = 30;
 /// Rows of one table shown before the rest is counted in a "more rows" line.
 const MAX_ROWS: usize = 50;
 
@@ -94,8 +97,9 @@ impl TextGrid {
     }
 
     /// Returns the label width and column widths that fit in `width`, or `None` when the grid
-    /// does not fit. Columns are cut widest first, and never below the width of a failed cell,
-    /// because a failed cell is the evidence a person needs to read.
+    /// does not fit. The last column, whose cells wrap, narrows first to [`LAST_COLUMN_ROOM`].
+    /// Then columns are cut widest first, and the others never below the width of a failed
+    /// cell, because a failed cell is the evidence a person needs to read.
     fn widths(&self, width: usize) -> Option<(usize, Vec<usize>)> {
         let count = self.column_count();
         let mut label_width = self
@@ -126,6 +130,13 @@ impl TextGrid {
         let total = |label: usize, widths: &[usize]| {
             INDENT + label + widths.iter().map(|width| GAP + width).sum::<usize>()
         };
+        if let Some(last) = count.checked_sub(1) {
+            let room = LAST_COLUMN_ROOM.max(self.column_title(last).width());
+            let floor = widths[last].min(room);
+            minimums[last] = minimums[last].min(floor);
+            let excess = total(label_width, &widths).saturating_sub(width);
+            widths[last] -= excess.min(widths[last] - floor);
+        }
         while total(label_width, &widths) > width {
             let widest = widths
                 .iter()
@@ -177,17 +188,40 @@ fn grid_lines(
     if grid.columns.iter().any(|title| !title.is_empty()) {
         lines.push(header_line(app, grid, label_width, widths));
     }
+    // Rows that continue a wrapped last cell start where the last column starts.
+    let last_column_start = INDENT
+        + label_width
+        + widths
+            .iter()
+            .take(widths.len().saturating_sub(1))
+            .map(|width| GAP + width)
+            .sum::<usize>()
+        + GAP;
     for (label, cells) in &grid.rows {
         let mut spans = vec![Span::raw(format!(
             "{}{}",
             " ".repeat(INDENT),
             fit(label, label_width)
         ))];
-        for ((text, passed), width) in cells.iter().zip(widths) {
+        let mut continued = Vec::new();
+        for (index, ((text, passed), width)) in cells.iter().zip(widths).enumerate() {
             spans.push(Span::raw(gap.clone()));
-            spans.push(Span::styled(fit(text, *width), cell_style(app, *passed)));
+            let style = cell_style(app, *passed);
+            if index + 1 == widths.len() && text.width() > *width {
+                let mut rows = wrap_text(text, *width).into_iter();
+                spans.push(Span::styled(rows.next().unwrap_or_default(), style));
+                continued.extend(rows.map(|row| {
+                    Line::from(vec![
+                        Span::raw(" ".repeat(last_column_start)),
+                        Span::styled(row, style),
+                    ])
+                }));
+            } else {
+                spans.push(Span::styled(fit(text, *width), style));
+            }
         }
         lines.push(Line::from(spans));
+        lines.extend(continued);
     }
 }
 
