@@ -80,7 +80,7 @@ pub struct FileJournal {
     /// Masks the checklist's secret values in every event before it is written, so that a
     /// secret typed into a note never reaches the file.
     redactor: Arc<Redactor>,
-    /// Where [`open`] moved the journal that this one replaced, with `new_session`.
+    /// The path [`open`] moved the replaced journal to, with `new_session`.
     set_aside: Option<PathBuf>,
 }
 

@@ -436,7 +436,7 @@ pub trait Journal: Send {
     /// Warnings from loading, such as a torn last line that was dropped.
     fn warnings(&self) -> &[String];
 
-    /// Where the previous journal was moved when this one started in its place, as
+    /// Returns where the previous journal was moved when this one started in its place, as
     /// `golive open --new-session` does. The default is `None`, for journals never moved.
     fn set_aside_location(&self) -> Option<String> {
         None

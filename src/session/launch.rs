@@ -147,7 +147,7 @@ impl Session {
             .collect()
     }
 
-    /// Whether a finding waiver of the item expired after `since` and at or before `now`.
+    /// Returns whether a finding waiver of the item expired after `since` and at or before `now`.
     pub(super) fn finding_waiver_expired_since(
         &self,
         item_id: &str,

@@ -117,8 +117,8 @@ impl fmt::Display for AwsTarget {
     }
 }
 
-/// Makes every AWS check of the checklist use `profile`, as `[aws.profiles]` of config.toml
-/// asks for the checklist's environment. Returns the number of checks changed.
+/// Makes every AWS check of the checklist use `profile`, the one `[aws.profiles]` of config.toml
+/// sets for the checklist's environment. Returns the number of checks changed.
 pub fn use_profile(checklist: &mut Checklist, profile: &str) -> usize {
     let profile = profile.trim();
     if profile.is_empty() {
@@ -260,7 +260,7 @@ where
                     describe_service_error(code, message, call)
                 }
                 // No AWS error code: the endpoint is not this service, or an emulator lacks
-                // the operation or the protocol (moto answers HTML 404 to CloudWatch's CBOR).
+                // the operation or the protocol (moto sends an HTML 404 for CloudWatch's CBOR).
                 None => format!(
                     "{service} {operation} on {resource} in {target}: the endpoint answered \
                      HTTP {status} without an AWS error; check that `endpoint_url` points at \
