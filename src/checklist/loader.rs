@@ -1016,7 +1016,24 @@ fn read_var_table(
             continue;
         }
         let text = match value.get_ref() {
-            DeValue::String(text) => text.to_string(),
+            DeValue::String(text) => {
+                // Values are used as written, so a reference inside one would stay literal.
+                if text.replace("$${", "").contains("${") {
+                    cx.warning(
+                        value.span(),
+                        format!(
+                            "variable `{name}` contains a `${{...}}` reference, which is not \
+                             expanded inside a variable's value: `{text}`"
+                        ),
+                        Some(
+                            "write the value out in full, or write the reference where the \
+                             variable is used"
+                                .into(),
+                        ),
+                    );
+                }
+                text.to_string()
+            }
             DeValue::Integer(integer) => integer.to_string(),
             DeValue::Boolean(flag) => flag.to_string(),
             _ => {

@@ -1277,3 +1277,44 @@ fn readme_checklist_example_loads() {
         }
     }
 }
+
+#[test]
+fn reference_inside_variable_value_warned() {
+    let text = r#"[checklist]
+title = "T"
+
+[vars]
+region = "eu-west-1"
+topic = "arn:aws:sns:${region}:1:t"
+literal = "costs $${amount}"
+
+[[phases]]
+id = "p"
+title = "P"
+
+[[phases.items]]
+id = "a"
+title = "A"
+steps = ["Look at ${topic} and ${literal}"]
+expected = "Seen"
+"#;
+    let loaded = load_str_with_env(
+        Path::new("vars.toml"),
+        text,
+        None,
+        &BTreeMap::new(),
+        &LoadDefaults::default(),
+        &|_: &str| None,
+    )
+    .expect("the checklist loads");
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let warning = &loaded.warnings[0];
+    assert_eq!((warning.line, warning.column), (6, 9));
+    assert!(
+        warning
+            .message
+            .contains("variable `topic` contains a `${...}` reference"),
+        "{}",
+        warning.message
+    );
+}
