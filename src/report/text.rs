@@ -144,13 +144,20 @@ fn write_table(out: &mut String, report: &Report, table: &EvidenceTable, indent:
     let widths: Vec<usize> = (0..count)
         .map(|index| {
             let title = columns.get(index).map_or(0, |title| title.width());
-            rows.iter()
+            let widest = rows
+                .iter()
                 .filter_map(|(_, cells)| cells.get(index))
                 .map(|cell| cell.width())
                 .chain([title])
                 .max()
-                .unwrap_or(0)
-                .min(MAX_CELL_WIDTH)
+                .unwrap_or(0);
+            // The last column pads nothing after it, so it is never cut: it holds values that
+            // people copy, such as a finding's key for a waiver.
+            if index + 1 == count {
+                widest
+            } else {
+                widest.min(MAX_CELL_WIDTH)
+            }
         })
         .collect();
 

@@ -315,6 +315,41 @@ fn text_verdict_go_names_manual_items() {
     ));
 }
 
+#[test]
+fn text_keeps_last_column_whole() {
+    const KEY: &str = "weak-cipher-suites:tls-1.0@app.example.test:443/very/long/location/path";
+    let checklist = checklist("Scans", vec![("only", vec![check("scan", true, &[])])]);
+    let evidence = Evidence {
+        tables: vec![golive::checks::EvidenceTable {
+            title: "Top high findings".into(),
+            columns: vec!["title".into(), "key".into()],
+            rows: vec![golive::checks::EvidenceRow {
+                label: "1".into(),
+                cells: vec![
+                    golive::checks::EvidenceCell {
+                        text: "Weak cipher suites offered by the load balancer".into(),
+                        passed: None,
+                    },
+                    golive::checks::EvidenceCell {
+                        text: KEY.into(),
+                        passed: None,
+                    },
+                ],
+            }],
+        }],
+        ..Evidence::default()
+    };
+    let results = vec![result("scan", Outcome::Fail, "1 high", evidence)];
+    let mut session = Session::new(checklist.clone());
+    session.apply_result(results[0].clone());
+    let text = report::render_at(Format::Text, &checklist, &session, &results, at());
+    assert!(text.contains(KEY), "{text}");
+    assert!(
+        text.contains("Weak cipher suites offered by the load …"),
+        "{text}"
+    );
+}
+
 // ----- JSON -----
 
 #[test]
