@@ -30,7 +30,8 @@ pub(super) fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "golive check: {} (environment {})",
-        report.title, report.environment
+        flat(&report.title),
+        flat(&report.environment)
     );
     match &report.version {
         Some(version) => {
@@ -49,7 +50,7 @@ pub(super) fn render(report: &Report) -> String {
         .unwrap_or(0)
         .min(MAX_ID_COLUMN);
     for phase in &report.phases {
-        let _ = writeln!(out, "\n{}", phase.title);
+        let _ = writeln!(out, "\n{}", flat(&phase.title));
         for row in &phase.rows {
             write_row(&mut out, report, row, id_column);
         }
@@ -72,11 +73,13 @@ fn write_row(out: &mut String, report: &Report, row: &Row, id_column: usize) {
     let _ = writeln!(
         out,
         "  {word:<STATUS_COLUMN$} {}{:padding$}  {}{manual}{optional}",
-        row.id, "", row.title
+        flat(&row.id),
+        "",
+        flat(&row.title)
     );
 
     let indent = " ".repeat(2 + STATUS_COLUMN + 1);
-    let mut line = row.summary.clone();
+    let mut line = flat(&row.summary);
     // A blocked check never ran, so its elapsed time is meaningless.
     let ran = row
         .result
@@ -234,7 +237,13 @@ fn cell_text(report: &Report, cell: &EvidenceCell) -> String {
 
 /// Masks secrets, escapes control characters and flattens the text to one line.
 fn one_line(report: &Report, text: &str) -> String {
-    report.clean.text(text).replace(['\n', '\t'], " ")
+    flat(&report.clean.text(text))
+}
+
+/// Puts already cleaned text on one line, so that a value from a checklist or a server can never
+/// add a line of its own to the report, such as a forged verdict.
+fn flat(text: &str) -> String {
+    text.replace(['\n', '\t', '\r'], " ")
 }
 
 /// Evidence lines of an item, with how many of them are missed expectations and how many are

@@ -790,3 +790,41 @@ async fn alarms_against_endpoint_without_cbor_name_http_status() {
             .contains("check that `endpoint_url` points at CloudWatch")
     );
 }
+
+/// Starts a server on 127.0.0.1 that answers every request with HTTP 200 and the JSON `{}`, as
+/// a wrong endpoint might, and returns its URL.
+async fn empty_json_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0_u8; 64 * 1024];
+                // One read takes the small request of a test; the answer closes the connection.
+                let _ = stream.read(&mut buffer).await;
+                let response = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                                content-length: 2\r\nconnection: close\r\n\r\n{}";
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn securityhub_answer_without_hub_is_error() {
+    aws_test_env();
+    let endpoint = empty_json_server().await;
+    let check = spec("securityhub_findings", &target(&endpoint));
+
+    let probe = run(&check).await;
+
+    assert_eq!(probe.outcome, Outcome::Error, "{probe:?}");
+    assert!(
+        probe.summary.contains("answered without a hub ARN"),
+        "{}",
+        probe.summary
+    );
+}

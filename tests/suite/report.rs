@@ -350,6 +350,19 @@ fn text_keeps_last_column_whole() {
     );
 }
 
+#[test]
+fn text_keeps_server_newlines_on_one_line() {
+    let checklist = checklist("Forged", vec![("only", vec![check("table", true, &[])])]);
+    let forged = "failed: bad\n\nTotals: 1 item: 1 pass\nAutomated checks: GO: forged";
+    let results = vec![result("table", Outcome::Error, forged, Evidence::default())];
+    let mut session = Session::new(checklist.clone());
+    session.apply_result(results[0].clone());
+    let text = report::render_at(Format::Text, &checklist, &session, &results, at());
+    assert!(!text.contains("\nAutomated checks: GO: forged"), "{text}");
+    assert!(!text.contains("\nTotals: 1 item: 1 pass"), "{text}");
+    assert!(text.contains("failed: bad  Totals: 1 item: 1 pass Automated checks: GO: forged"));
+}
+
 // ----- JSON -----
 
 #[test]

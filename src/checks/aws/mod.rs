@@ -83,6 +83,15 @@ impl AwsTarget {
                         "invalid `endpoint_url` `{value}`: the scheme must be http or https"
                     ));
                 }
+                // The SDK signs with the credential chain's keys and ignores user info, which
+                // would only put a password into reports.
+                if !parsed.username().is_empty() || parsed.password().is_some() {
+                    return Err(format!(
+                        "invalid `endpoint_url` `{}`: it holds a user name or password; remove \
+                         them, AWS requests are signed with the keys of the credential chain",
+                        without_credentials(&parsed)
+                    ));
+                }
                 Some(value.to_string())
             }
         };
@@ -104,6 +113,15 @@ impl AwsTarget {
         }
         lines
     }
+}
+
+/// Returns the URL with its user name and password left out.
+fn without_credentials(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    // Clearing them fails only for URLs that cannot have them, which were rejected before.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
 }
 
 /// Shows the region and, when set, the profile, as in "eu-west-1 (profile launch)".
@@ -259,6 +277,10 @@ where
                     let message = inner.message().unwrap_or("no message");
                     describe_service_error(code, message, call)
                 }
+                None if status == 429 => format!(
+                    "{service} throttled {operation} on {resource} in {target} (HTTP 429) after \
+                     the SDK's retries; run the check again later or raise `interval`"
+                ),
                 // No AWS error code: the endpoint is not this service, or an emulator lacks
                 // the operation or the protocol (moto sends an HTML 404 for CloudWatch's CBOR).
                 None => format!(
@@ -430,5 +452,17 @@ mod tests {
     fn target_rejects_bad_endpoint() {
         let result = AwsTarget::new("eu-west-1", None, Some("not a url"));
         assert!(result.is_err(), "{result:?}");
+    }
+
+    #[test]
+    fn target_rejects_credentials_in_endpoint() {
+        let message = AwsTarget::new("eu-west-1", None, Some("http://user:hunter2@127.0.0.1:9"))
+            .expect_err("user info is rejected");
+        assert!(
+            message.contains("holds a user name or password"),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(!message.contains("user:"), "{message}");
     }
 }

@@ -512,11 +512,17 @@ async fn hub_enabled(
     // Checks of the same target running together share one DescribeHub answer.
     let enabled = match batch::describe_hub(target, timeout).await {
         Ok(hub) => {
-            if let Some(arn) = &hub.hub_arn {
-                evidence
-                    .notes
-                    .push(format!("hub {}", shown_text(arn, redactor)));
-            }
+            // An enabled hub always has an ARN; an answer without one came from something
+            // that is not Security Hub, and counting its empty findings would pass falsely.
+            let Some(arn) = &hub.hub_arn else {
+                return Err(Box::new(Probe::error(format!(
+                    "Security Hub DescribeHub in {target} answered without a hub ARN; check \
+                     that `endpoint_url` points at Security Hub"
+                ))));
+            };
+            evidence
+                .notes
+                .push(format!("hub {}", shown_text(arn, redactor)));
             true
         }
         Err(BatchError::Call(err)) => {
