@@ -1,5 +1,6 @@
 //! Logging to a file with `tracing`, never to the terminal the cockpit owns.
 
+use std::io::{self, Write};
 use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
@@ -20,7 +21,7 @@ pub fn init(path: &Path) -> Result<WorkerGuard, String> {
         .append(true)
         .open(path)
         .map_err(|err| format!("cannot open log file {}: {err}", path.display()))?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    let (writer, guard) = tracing_appender::non_blocking(EscapedLines(file));
     let filter = EnvFilter::try_from_env(FILTER_VAR).unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_writer(writer)
@@ -29,4 +30,52 @@ pub fn init(path: &Path) -> Result<WorkerGuard, String> {
         .try_init()
         .map_err(|err| format!("cannot start logging: {err}"))?;
     Ok(guard)
+}
+
+/// Writes log lines with their control characters escaped, so that text from servers or
+/// checklists, such as an escape sequence in an error message, cannot act on the terminal of
+/// whoever reads the log, nor start a line of its own.
+struct EscapedLines<W>(W);
+
+impl<W: Write> Write for EscapedLines<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        // Each write is one formatted event, whose own line break is its last byte.
+        let (body, end) = match text.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (text.as_ref(), ""),
+        };
+        let mut line = String::with_capacity(body.len() + 1);
+        for c in body.chars() {
+            if c.is_control() && c != '\t' || crate::sanitize::is_bidi_control(c) {
+                line.extend(c.escape_unicode());
+            } else {
+                line.push(c);
+            }
+        }
+        line.push_str(end);
+        self.0.write_all(line.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_escaped_but_final_newline_kept() {
+        let mut out = EscapedLines(Vec::new());
+        out.write_all("error: \u{1b}[2Jbad\r\nFAKE \u{202e}line\n".as_bytes())
+            .unwrap();
+        let written = String::from_utf8(out.0).unwrap();
+        assert_eq!(
+            written,
+            "error: \\u{1b}[2Jbad\\u{d}\\u{a}FAKE \\u{202e}line\n"
+        );
+    }
 }

@@ -10,14 +10,17 @@ pub fn terminal_safe(text: &str) -> String {
             '\n' | '\t' => out.push(ch),
             '\r' => {}
             c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            // Bidirectional overrides can reorder what a person reads on screen.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-                out.push_str(&format!("\\u{{{:x}}}", ch as u32))
-            }
+            c if is_bidi_control(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Returns whether the character is a bidirectional override or isolate, which can reorder
+/// what a person reads on screen.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Returns at most `max_chars` characters of `text`, marking a cut with an ellipsis.
