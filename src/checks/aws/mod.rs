@@ -222,10 +222,13 @@ where
     if let Some(endpoint) = &call.target.endpoint_url {
         probe.evidence.notes.push(format!("endpoint {endpoint}"));
     }
-    probe
-        .evidence
-        .notes
-        .push(format!("SDK error: {}", error_chain(err)));
+    // A failing credential helper's output can hold a secret, so it stays in the debug log.
+    let detail = if has_credentials_error(err) {
+        "the credential chain failed; GOLIVE_LOG=golive=debug logs the SDK's message".to_string()
+    } else {
+        format!("SDK error: {}", error_chain(err))
+    };
+    probe.evidence.notes.push(detail);
     probe
 }
 
