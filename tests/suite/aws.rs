@@ -828,3 +828,52 @@ async fn securityhub_answer_without_hub_is_error() {
         probe.summary
     );
 }
+
+/// Starts a server on 127.0.0.1 that answers every request with HTTP 200 and a JSON body that
+/// never ends, and returns its URL.
+async fn endless_body_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0_u8; 64 * 1024];
+                let _ = stream.read(&mut buffer).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\n\
+                            transfer-encoding: chunked\r\n\r\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("100000\r\n{}\r\n", " ".repeat(0x10_0000));
+                // Ends when the client hangs up.
+                while stream.write_all(chunk.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn endless_response_body_is_cut() {
+    aws_test_env();
+    let endpoint = endless_body_server().await;
+    let check = spec(
+        "dynamodb_table",
+        &format!("{}table = \"AuthBridgeTable\"\n", target(&endpoint)),
+    );
+    let ctx = ProbeContext {
+        redactor: Arc::new(Redactor::new()),
+        timeout: Duration::from_secs(20),
+        body_limit: 64 * 1024,
+    };
+
+    let probe = tokio::time::timeout(CHECK_TIMEOUT, check.run(&ctx))
+        .await
+        .expect("check finishes within the hang guard");
+
+    assert_eq!(probe.outcome, Outcome::Error, "{probe:?}");
+    // Without the cap the read goes on until the check's timeout.
+    assert!(!probe.summary.contains("timed out"), "{}", probe.summary);
+}

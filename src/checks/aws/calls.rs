@@ -11,9 +11,16 @@ use std::sync::{LazyLock, Mutex};
 use aws_sdk_dynamodb::config::ConfigBag;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+
+/// Largest AWS response body a check reads. Security Hub's GetFindings pages are the largest
+/// answers golive asks for, a few megabytes at most.
+pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 /// One counted kind of call: where it went and what it asked for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -142,6 +149,22 @@ impl Intercept for CountCalls {
         };
         let mut counts = COUNTS.lock().unwrap_or_else(|poison| poison.into_inner());
         *counts.entry(key).or_insert(0) += 1;
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // The SDK reads a whole response before it parses it, so a response that never ends
+        // would grow memory until the timeout; past the cap, reading fails with an error.
+        let response = context.response_mut();
+        let body = std::mem::replace(response.body_mut(), SdkBody::taken());
+        *response.body_mut() = body.map(|body| {
+            SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_RESPONSE_BYTES))
+        });
         Ok(())
     }
 }
