@@ -165,7 +165,7 @@ impl Settings {
                     path: layers.last().cloned().unwrap_or_default(),
                     line: 1,
                     column: 1,
-                    message: err.message().to_string(),
+                    message: crate::checks::plain_type_names(err.message()),
                 })?;
         settings.source = layers.last().cloned();
         settings.sources = layers;
@@ -188,7 +188,7 @@ impl Settings {
                 path: path.to_path_buf(),
                 line,
                 column,
-                message: err.message().to_string(),
+                message: crate::checks::plain_type_names(err.message()),
             }
         };
         toml::from_str::<Settings>(&text).map_err(invalid)?;

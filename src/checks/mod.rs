@@ -218,7 +218,7 @@ pub fn deserialize_settings<T: serde::de::DeserializeOwned>(
 
 /// Replaces the Rust type names that serde puts in its messages (`expected u16`,
 /// `a sequence`) with the words of the checklist format.
-fn plain_type_names(message: &str) -> String {
+pub(crate) fn plain_type_names(message: &str) -> String {
     const NAMES: &[(&str, &str)] = &[
         ("expected u8", "expected a whole number from 0 to 255"),
         ("expected u16", "expected a whole number from 0 to 65535"),
@@ -228,6 +228,7 @@ fn plain_type_names(message: &str) -> String {
         ),
         ("expected u64", "expected a whole number of 0 or more"),
         ("expected usize", "expected a whole number of 0 or more"),
+        ("expected u128", "expected a whole number of 0 or more"),
         ("expected i64", "expected a whole number"),
         ("expected f64", "expected a number"),
         ("expected a sequence", "expected a list"),

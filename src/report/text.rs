@@ -22,6 +22,9 @@ const MAX_DETAIL_LINES: usize = 6;
 /// Maximum number of rows shown of one evidence table.
 const MAX_TABLE_ROWS: usize = 20;
 
+/// Most blocking items the verdict line names; the items above list every one.
+const MAX_VERDICT_IDS: usize = 20;
+
 /// Widest a table cell or label is before it is cut with `…`.
 const MAX_CELL_WIDTH: usize = 40;
 
@@ -359,19 +362,19 @@ fn verdict(report: &Report) -> String {
             waived.join(", ")
         );
     }
-    let listed: Vec<String> = report
+    let mut listed: Vec<String> = report
         .blockers
         .iter()
+        .take(MAX_VERDICT_IDS)
         .map(|(id, status)| format!("{id} ({})", status.word()))
         .collect();
-    let noun = if listed.len() == 1 {
-        "check is"
-    } else {
-        "checks are"
-    };
+    let total = report.blockers.len();
+    if total > MAX_VERDICT_IDS {
+        listed.push(format!("and {} more", total - MAX_VERDICT_IDS));
+    }
+    let noun = if total == 1 { "check is" } else { "checks are" };
     format!(
-        "Automated checks: NO-GO: {} required {noun} not passing: {}{manual_note}",
-        listed.len(),
+        "Automated checks: NO-GO: {total} required {noun} not passing: {}{manual_note}",
         listed.join(", ")
     )
 }

@@ -76,8 +76,13 @@ impl AwsTarget {
         {
             None => None,
             Some(value) => {
-                let parsed = url::Url::parse(value)
-                    .map_err(|err| format!("invalid `endpoint_url` `{value}`: {err}"))?;
+                let parsed = url::Url::parse(value).map_err(|err| match err {
+                    url::ParseError::RelativeUrlWithoutBase => format!(
+                        "invalid `endpoint_url` `{value}`: it has no scheme; write it as \
+                         `http://{value}` or `https://{value}`"
+                    ),
+                    err => format!("invalid `endpoint_url` `{value}`: {err}"),
+                })?;
                 if !matches!(parsed.scheme(), "http" | "https") {
                     return Err(format!(
                         "invalid `endpoint_url` `{value}`: the scheme must be http or https"
@@ -455,6 +460,16 @@ mod tests {
     fn target_rejects_bad_endpoint() {
         let result = AwsTarget::new("eu-west-1", None, Some("not a url"));
         assert!(result.is_err(), "{result:?}");
+    }
+
+    #[test]
+    fn endpoint_without_scheme_suggests_http() {
+        let message = AwsTarget::new("eu-west-1", None, Some("127.0.0.1:5000"))
+            .expect_err("an endpoint without a scheme is rejected");
+        assert!(
+            message.contains("write it as `http://127.0.0.1:5000`"),
+            "{message}"
+        );
     }
 
     #[test]
