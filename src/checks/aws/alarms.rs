@@ -11,7 +11,10 @@ use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
 use serde::Deserialize;
 
 use super::batch::{self, BatchError};
-use super::{AwsTarget, CallContext, RawTarget, client, error_probe, shown_text, target_from_raw};
+use super::{
+    AwsTarget, CallContext, RawTarget, client, error_probe, exists_assertion, shown_text,
+    target_from_raw,
+};
 use crate::checks::{
     Assertion, Evidence, EvidenceCell, EvidenceRow, EvidenceTable, Probe, ProbeContext,
 };
@@ -248,12 +251,9 @@ impl AlarmsCheck {
             AlarmSelection::Names(names) => {
                 for name in names {
                     let found = alarms.iter().any(|alarm| &alarm.name == name);
-                    evidence.assertions.push(Assertion {
-                        subject: format!("alarm {} exists", shown_text(name, redactor)),
-                        expected: "exists".into(),
-                        actual: if found { "exists" } else { "not found" }.into(),
-                        passed: found,
-                    });
+                    evidence
+                        .assertions
+                        .push(exists_assertion("alarm", name, found, redactor));
                 }
             }
             AlarmSelection::Prefix(prefix) => {

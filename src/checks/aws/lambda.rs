@@ -12,7 +12,10 @@ use std::collections::BTreeSet;
 use aws_sdk_lambda::types::{FunctionConfiguration, Runtime, State};
 use serde::Deserialize;
 
-use super::{AwsTarget, CallContext, RawTarget, client, error_probe, shown_text, target_from_raw};
+use super::{
+    AwsTarget, CallContext, RawTarget, client, error_probe, exists_assertion, shown_text,
+    target_from_raw,
+};
 use crate::checks::{
     Assertion, Evidence, EvidenceCell, EvidenceRow, EvidenceTable, Probe, ProbeContext,
 };
@@ -308,12 +311,9 @@ impl FunctionsCheck {
             FunctionSelection::Names(names) => {
                 for name in names {
                     let found = functions.iter().any(|function| &function.name == name);
-                    evidence.assertions.push(Assertion {
-                        subject: format!("function {} exists", shown_text(name, redactor)),
-                        expected: "exists".into(),
-                        actual: if found { "exists" } else { "not found" }.into(),
-                        passed: found,
-                    });
+                    evidence
+                        .assertions
+                        .push(exists_assertion("function", name, found, redactor));
                 }
             }
             FunctionSelection::Prefix { prefix, count } => {

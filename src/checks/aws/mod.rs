@@ -32,7 +32,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use serde::{Deserialize, de};
 
-use super::Probe;
+use super::{Assertion, Probe};
 use crate::checklist::{Checklist, ItemBody};
 use crate::redact::Redactor;
 use crate::sanitize::{terminal_safe, truncate_chars};
@@ -190,6 +190,16 @@ const SHOWN_CHARS: usize = 300;
 /// Returns a value from AWS or the settings as evidence text: masked, terminal-safe, bounded.
 fn shown_text(text: &str, redactor: &Redactor) -> String {
     truncate_chars(&terminal_safe(&redactor.redact(text)), SHOWN_CHARS)
+}
+
+/// Returns the assertion that a named resource exists, such as "alarm api-5xx exists".
+fn exists_assertion(noun: &str, name: &str, found: bool, redactor: &Redactor) -> Assertion {
+    Assertion {
+        subject: format!("{noun} {} exists", shown_text(name, redactor)),
+        expected: "exists".into(),
+        actual: if found { "exists" } else { "not found" }.into(),
+        passed: found,
+    }
 }
 
 /// The service, operation, resource and target of an SDK call, for its error summary.
