@@ -55,8 +55,9 @@ pub struct EngineSettings {
     /// Maximum number of checks in flight at once, from 1 to [`MAX_CONCURRENCY`].
     #[serde(deserialize_with = "deserialize_concurrency")]
     pub concurrency: usize,
-    /// Timeout of one check attempt when the item sets none.
-    #[serde(with = "crate::duration::serde_friendly")]
+    /// Timeout of one check attempt when the item sets none, above zero and at most the
+    /// checklist's own limit.
+    #[serde(deserialize_with = "deserialize_timeout")]
     pub timeout: Duration,
     /// Maximum number of response body bytes a check reads.
     pub body_limit: usize,
@@ -115,6 +116,21 @@ fn deserialize_concurrency<'de, D: serde::Deserializer<'de>>(
             "invalid engine.concurrency {value}: write a number from 1 to {MAX_CONCURRENCY}"
         ))),
     }
+}
+
+fn deserialize_timeout<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Duration, D::Error> {
+    let timeout = crate::duration::serde_friendly::deserialize(deserializer)?;
+    let max = crate::checklist::loader::MAX_TIMEOUT;
+    if timeout.is_zero() || timeout > max {
+        return Err(serde::de::Error::custom(format!(
+            "invalid engine.timeout {}: write a duration above 0s and at most {}, such as \"10s\"",
+            crate::duration::format_duration(timeout),
+            crate::duration::format_duration(max)
+        )));
+    }
+    Ok(timeout)
 }
 
 /// A settings file that could not be used.

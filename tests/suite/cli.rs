@@ -411,3 +411,20 @@ fn check_uses_ticks_from_cockpit_journal() {
         .unwrap();
     assert_eq!(metrics["status"], "blocked");
 }
+
+#[test]
+fn zero_engine_timeout_rejected() {
+    let home = tempfile::tempdir().unwrap();
+    let user_dir = home.path().join("config").join("golive");
+    std::fs::create_dir_all(&user_dir).unwrap();
+    std::fs::write(
+        user_dir.join("config.toml"),
+        "[engine]\ntimeout = \"0s\"\nbody_limit = 1024\n",
+    )
+    .unwrap();
+    let output = golive(home.path(), &["lint", "checklists/demo.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("golive/config.toml:2:11"), "{message}");
+    assert!(message.contains("invalid engine.timeout 0s"), "{message}");
+}
