@@ -44,8 +44,16 @@ impl AttributeSetting {
             (AttributeSetting::Bool(expected), AttributeValue::Bool(value)) => expected == value,
             (AttributeSetting::String(expected), AttributeValue::S(value)) => expected == value,
             (AttributeSetting::Integer(expected), AttributeValue::N(value)) => {
-                value.trim() == expected.to_string()
-                    || parse_number(value) == Some(*expected as f64)
+                match value.trim().parse::<i128>() {
+                    Ok(stored) => stored == i128::from(*expected),
+                    // A decimal form such as "1.0" or "1e3" compares by value, but only where
+                    // f64 holds both numbers exactly: beyond 2^53 neighbours round together.
+                    Err(_) => parse_number(value).is_some_and(|stored| {
+                        stored.abs() < MAX_EXACT_F64
+                            && expected.unsigned_abs() < MAX_EXACT_F64 as u64
+                            && stored == *expected as f64
+                    }),
+                }
             }
             (AttributeSetting::Float(expected), AttributeValue::N(value)) => {
                 parse_number(value) == Some(*expected)
@@ -63,6 +71,9 @@ impl AttributeSetting {
         }
     }
 }
+
+/// 2^53: f64 holds every integer below it exactly, and rounds neighbours together above it.
+const MAX_EXACT_F64: f64 = 9_007_199_254_740_992.0;
 
 fn parse_number(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok()
@@ -93,4 +104,34 @@ fn table_name<E: serde::de::Error>(name: String) -> Result<String, E> {
 
 fn table_resource(table: &str) -> String {
     format!("table {table}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(text: &str) -> AttributeValue {
+        AttributeValue::N(text.into())
+    }
+
+    #[test]
+    fn large_integers_compare_exactly() {
+        let expected = AttributeSetting::Integer(9_007_199_254_740_992);
+        assert!(expected.matches(&number("9007199254740992")));
+        assert!(!expected.matches(&number("9007199254740993")));
+    }
+
+    #[test]
+    fn decimal_form_of_small_integer_matches() {
+        let expected = AttributeSetting::Integer(7);
+        assert!(expected.matches(&number("7.0")));
+        assert!(expected.matches(&number(" 7 ")));
+        assert!(!expected.matches(&number("7.5")));
+    }
+
+    #[test]
+    fn decimal_form_beyond_exact_range_does_not_match() {
+        let expected = AttributeSetting::Integer(9_007_199_254_740_992);
+        assert!(!expected.matches(&number("9007199254740993.0")));
+    }
 }
