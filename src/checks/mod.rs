@@ -269,6 +269,30 @@ pub(crate) fn plain_type_names(message: &str) -> String {
     plain
 }
 
+/// Matches the AWS kinds of a [`CheckSpec`], binding each kind's settings to `$check`, so that
+/// the shared and the mutable accessor of the target list the kinds once.
+macro_rules! aws_target_of {
+    ($spec:expr, $check:ident => $target:expr) => {
+        match $spec {
+            CheckSpec::AwsAlarms($check) => Some($target),
+            CheckSpec::DynamodbTable($check) => Some($target),
+            CheckSpec::DynamodbItem($check) => Some($target),
+            CheckSpec::DynamodbCount($check) => Some($target),
+            CheckSpec::SecurityhubFindings($check) => Some($target),
+            CheckSpec::S3Bucket($check) => Some($target),
+            CheckSpec::GuarddutyDetector($check) => Some($target),
+            CheckSpec::KmsKey($check) => Some($target),
+            CheckSpec::LambdaFunctions($check) => Some($target),
+            CheckSpec::SnsTopic($check) => Some($target),
+            CheckSpec::CognitoUserPool($check) => Some($target),
+            CheckSpec::CloudwatchMetric($check) => Some($target),
+            CheckSpec::CloudwatchDashboards($check) => Some($target),
+            CheckSpec::SecurityhubHub($check) => Some($target),
+            _ => None,
+        }
+    };
+}
+
 impl CheckSpec {
     /// Returns the kind's name as written in the checklist.
     pub fn kind(&self) -> &'static str {
@@ -301,44 +325,12 @@ impl CheckSpec {
 
     /// Returns the region, profile and endpoint of an AWS kind, or `None` for other kinds.
     pub fn aws_target(&self) -> Option<&aws::AwsTarget> {
-        match self {
-            CheckSpec::AwsAlarms(check) => Some(&check.target),
-            CheckSpec::DynamodbTable(check) => Some(&check.target),
-            CheckSpec::DynamodbItem(check) => Some(&check.target),
-            CheckSpec::DynamodbCount(check) => Some(&check.target),
-            CheckSpec::SecurityhubFindings(check) => Some(&check.target),
-            CheckSpec::S3Bucket(check) => Some(&check.target),
-            CheckSpec::GuarddutyDetector(check) => Some(&check.target),
-            CheckSpec::KmsKey(check) => Some(&check.target),
-            CheckSpec::LambdaFunctions(check) => Some(&check.target),
-            CheckSpec::SnsTopic(check) => Some(&check.target),
-            CheckSpec::CognitoUserPool(check) => Some(&check.target),
-            CheckSpec::CloudwatchMetric(check) => Some(&check.target),
-            CheckSpec::CloudwatchDashboards(check) => Some(&check.target),
-            CheckSpec::SecurityhubHub(check) => Some(&check.target),
-            _ => None,
-        }
+        aws_target_of!(self, check => &check.target)
     }
 
     /// Returns the AWS target of an AWS kind for changing, or `None` for other kinds.
     pub fn aws_target_mut(&mut self) -> Option<&mut aws::AwsTarget> {
-        match self {
-            CheckSpec::AwsAlarms(check) => Some(&mut check.target),
-            CheckSpec::DynamodbTable(check) => Some(&mut check.target),
-            CheckSpec::DynamodbItem(check) => Some(&mut check.target),
-            CheckSpec::DynamodbCount(check) => Some(&mut check.target),
-            CheckSpec::SecurityhubFindings(check) => Some(&mut check.target),
-            CheckSpec::S3Bucket(check) => Some(&mut check.target),
-            CheckSpec::GuarddutyDetector(check) => Some(&mut check.target),
-            CheckSpec::KmsKey(check) => Some(&mut check.target),
-            CheckSpec::LambdaFunctions(check) => Some(&mut check.target),
-            CheckSpec::SnsTopic(check) => Some(&mut check.target),
-            CheckSpec::CognitoUserPool(check) => Some(&mut check.target),
-            CheckSpec::CloudwatchMetric(check) => Some(&mut check.target),
-            CheckSpec::CloudwatchDashboards(check) => Some(&mut check.target),
-            CheckSpec::SecurityhubHub(check) => Some(&mut check.target),
-            _ => None,
-        }
+        aws_target_of!(self, check => &mut check.target)
     }
 
     /// Runs one attempt of the check. The engine applies the timeout around this call.
