@@ -32,9 +32,9 @@ pub fn init(path: &Path) -> Result<WorkerGuard, String> {
     Ok(guard)
 }
 
-/// Writes log lines with their control characters escaped, so that text from servers or
-/// checklists, such as an escape sequence in an error message, cannot act on the terminal of
-/// whoever reads the log, nor start a line of its own.
+/// A writer of log lines with their control characters escaped, so that text from servers or
+/// checklists, such as an escape sequence in an error message, cannot act on the reader's
+/// terminal nor start a line of its own.
 struct EscapedLines<W>(W);
 
 impl<W: Write> Write for EscapedLines<W> {

@@ -258,7 +258,7 @@ pub struct WaiverSpec {
 }
 
 impl WaiverSpec {
-    /// Whether the waiver covers findings of a report rather than the whole item.
+    /// Returns whether the waiver covers findings of a report rather than the whole item.
     pub fn is_for_findings(&self) -> bool {
         !self.findings.is_empty()
     }

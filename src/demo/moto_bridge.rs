@@ -153,7 +153,7 @@ async fn pass_through(
 ///
 /// moto 5.2.1 returns a `GetBucketVersioningResponse` root for `GET /BUCKET?versioning`, and
 /// aws-sdk-s3 1.157 rejects any root but `VersioningConfiguration`. A body that is not
-/// well-formed XML is returned unchanged, so the SDK reports moto's answer as it is.
+/// well-formed XML is returned unchanged, so the SDK reports moto's response as it is.
 fn fix_versioning_root(method: &Method, uri: &Uri, body: Bytes) -> Bytes {
     let is_versioning_get = method == Method::GET
         && uri.query().is_some_and(|query| {

@@ -157,7 +157,7 @@ fn write_table(out: &mut String, report: &Report, table: &EvidenceTable, indent:
                 .chain([title])
                 .max()
                 .unwrap_or(0);
-            // The last column pads nothing after it, so it is never cut: it holds values that
+            // Nothing follows the last column, so it is never cut. It contains values that
             // people copy, such as a finding's key for a waiver.
             if index + 1 == count {
                 widest

@@ -272,7 +272,7 @@ impl App {
         app
     }
 
-    /// Returns the event-log line that says whether the session is new or resumed, where its
+    /// Returns the event-log line that tells whether the session is new or resumed, where its
     /// journal is, and where a replaced journal was moved.
     fn session_line(&self) -> String {
         let events = self.journal.events();

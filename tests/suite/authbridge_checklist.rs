@@ -1361,7 +1361,7 @@ async fn run_items(checklist: &Checklist, ids: &[&str]) -> Vec<(String, golive::
 }
 
 /// Asserts that the standards item ends in an error that names the call moto lacks. moto 5.2
-/// answers GetEnabledStandards with an HTTP 404 that carries no AWS error code.
+/// returns an HTTP 404 without an AWS error code for GetEnabledStandards.
 fn assert_standards_error(probe: &golive::checks::Probe) {
     assert_eq!(
         probe.outcome,

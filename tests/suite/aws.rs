@@ -763,7 +763,7 @@ async fn alarms_by_prefix_exact_state() {
     );
 }
 
-/// moto serves CloudWatch without the SDK's CBOR protocol, so without the bridge it answers
+/// moto serves CloudWatch without the SDK's CBOR protocol, so without the bridge it returns
 /// an HTML 404 that carries no AWS error code.
 #[tokio::test]
 async fn alarms_against_endpoint_without_cbor_name_http_status() {
@@ -791,7 +791,7 @@ async fn alarms_against_endpoint_without_cbor_name_http_status() {
     );
 }
 
-/// Starts a server on 127.0.0.1 that answers every request with HTTP 200 and the JSON `{}`, as
+/// Starts a server on 127.0.0.1 that responds to every request with HTTP 200 and the JSON `{}`, as
 /// a wrong endpoint might, and returns its URL.
 async fn empty_json_server() -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -802,7 +802,8 @@ async fn empty_json_server() -> String {
         while let Ok((mut stream, _)) = listener.accept().await {
             tokio::spawn(async move {
                 let mut buffer = vec![0_u8; 64 * 1024];
-                // One read takes the small request of a test; the answer closes the connection.
+                // One read takes the small request of a test, and the response closes the
+                // connection.
                 let _ = stream.read(&mut buffer).await;
                 let response = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
                                 content-length: 2\r\nconnection: close\r\n\r\n{}";
@@ -829,7 +830,7 @@ async fn securityhub_answer_without_hub_is_error() {
     );
 }
 
-/// Starts a server on 127.0.0.1 that answers every request with HTTP 200 and a JSON body that
+/// Starts a server on 127.0.0.1 that responds to every request with HTTP 200 and a JSON body that
 /// never ends, and returns its URL.
 async fn endless_body_server() -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

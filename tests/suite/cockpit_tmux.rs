@@ -366,7 +366,7 @@ fn keygen_encrypted(dir: &Path, passphrase: &str) -> PathBuf {
 }
 
 /// Returns the command that opens `launch.toml` in `root`, with no passphrase in the
-/// environment so that the cockpit asks for it.
+/// environment so that the cockpit prompts for it.
 fn open_command(root: &Path, extra: &str) -> String {
     format!(
         "cd {root} && env -u GOLIVE_KEY_PASSPHRASE HOME={root} XDG_DATA_HOME={root}/data \

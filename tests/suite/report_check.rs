@@ -1202,7 +1202,7 @@ fn record_lists_finding_waivers() {
 }
 
 #[test]
-fn pass_relying_on_expired_finding_waiver_no_longer_counts() {
+fn expired_finding_waiver_reopens_pass() {
     let loaded = load_waived(&finding_waiver(
         "[\"reflected-xss\"]",
         "2026-12-04T12:00:00Z",

@@ -2339,7 +2339,7 @@ fn copy_of_headers_check_copies_request() {
     assert!(command.contains("http://127.0.0.1:9/headers"), "{command}");
 }
 
-/// A checklist with one `cloudwatch_metric` item.
+/// Builds a checklist with one `cloudwatch_metric` item.
 fn metric_checklist() -> Arc<Checklist> {
     let text = r#"[checklist]
 title = "AuthBridge monitoring"

@@ -204,7 +204,7 @@ impl AlarmsCheck {
     /// Describes the selected alarms and compares each with the expectations.
     ///
     /// Named alarms are read through DescribeAlarms calls shared with the other checks of the
-    /// same target that run at the same moment; a prefix selection has calls of its own.
+    /// same target that run at the same moment. A prefix selection has calls of its own.
     pub async fn run(&self, ctx: &ProbeContext) -> Probe {
         let resource = match &self.selection {
             AlarmSelection::Names(names) => format!("alarms {}", names.join(", ")),

@@ -12,7 +12,7 @@
 //! Otherwise the request starts a new batch. Each batch runs in its own spawned task, so a check
 //! whose future is dropped (at its timeout) only stops waiting and never stops the call others
 //! wait for. The task removes its batch when it ends, even when it is aborted, so no later
-//! request can join a batch that will never answer.
+//! request can join a batch that will never finish.
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -50,7 +50,7 @@ pub fn set_batching(enabled: bool) {
 pub enum BatchError<E> {
     /// The call failed with this SDK error.
     Call(Arc<E>),
-    /// The batch's task ended without an answer, such as when its runtime shut down.
+    /// The batch's task ended without a result, such as when its runtime shut down.
     Ended,
 }
 
@@ -64,7 +64,7 @@ impl<E> Clone for BatchError<E> {
     }
 }
 
-/// What a batch collects from its requests before its call is sent.
+/// The requests a batch collects before its call is sent.
 trait Collect: Default + Send + 'static {
     type Request: ?Sized;
 
@@ -118,7 +118,7 @@ where
     }
 
     /// Joins the request to a batch of `key`, starting one that calls `fetch` when none can
-    /// take it, and waits for the batch's answer.
+    /// take it, and waits for the batch's result.
     async fn request<F, Fut>(&'static self, key: K, request: &C::Request, fetch: F) -> Option<V>
     where
         F: FnOnce(C) -> Fut + Send + 'static,
@@ -182,7 +182,7 @@ where
                 return;
             };
             let value = fetch(collected).await;
-            // Nobody may be waiting any more, which is not an error.
+            // The requesters may have stopped waiting, which is not an error.
             let _ = sender.send(Some(value));
         });
         answer
@@ -272,7 +272,7 @@ impl Collect for TitleCount {
     }
 }
 
-/// Nothing: every DescribeHub request of a target asks the same.
+/// Nothing, because every DescribeHub request of a target is the same.
 #[derive(Debug, Clone, Default)]
 struct Unit;
 

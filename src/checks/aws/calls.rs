@@ -18,8 +18,8 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 
-/// Largest AWS response body a check reads. Security Hub's GetFindings pages are the largest
-/// answers golive asks for, a few megabytes at most.
+/// Largest AWS response body a check reads. Security Hub's GetFindings pages of up to 100
+/// findings are the largest responses golive requests; 32 MiB is an estimate of their ceiling.
 pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 /// One counted kind of call: where it went and what it asked for.
@@ -159,7 +159,7 @@ impl Intercept for CountCalls {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         // The SDK reads a whole response before it parses it, so a response that never ends
-        // would grow memory until the timeout; past the cap, reading fails with an error.
+        // would grow memory until the timeout. Past the cap, reading fails with an error.
         let response = context.response_mut();
         let body = std::mem::replace(response.body_mut(), SdkBody::taken());
         *response.body_mut() = body.map(|body| {

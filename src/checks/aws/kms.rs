@@ -125,7 +125,7 @@ impl<'de> Deserialize<'de> for KeyCheck {
     }
 }
 
-/// What DescribeKey and GetKeyRotationStatus returned for one key.
+/// The results of DescribeKey and GetKeyRotationStatus for one key.
 struct KeyView {
     key_id: String,
     state: String,

@@ -223,7 +223,7 @@ impl<'de> Deserialize<'de> for FunctionsCheck {
     }
 }
 
-/// The fields of a function that the check inspects. It holds environment variable names only.
+/// The fields of a function that the check inspects, with environment variable names only.
 #[derive(Debug, Clone)]
 struct FunctionView {
     name: String,

@@ -123,7 +123,7 @@ impl AwsTarget {
 /// Returns the URL with its user name and password left out.
 fn without_credentials(url: &url::Url) -> String {
     let mut shown = url.clone();
-    // Clearing them fails only for URLs that cannot have them, which were rejected before.
+    // Clearing them fails only for URLs without a host, which the caller rejected before.
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
     shown.to_string()

@@ -178,7 +178,7 @@ impl FindingsCheck {
             rows: Vec::new(),
         };
         // All severities are requested at once, so that they join the batches of the other
-        // checks that received the same shared DescribeHub answer.
+        // checks that received the same shared DescribeHub result.
         let counts =
             join_all(self.max.keys().map(|&severity| {
                 batch::count_severity(&self.target, ctx.timeout, severity, self.top)
@@ -509,11 +509,11 @@ async fn hub_enabled(
         resource: "the hub",
         target,
     };
-    // Checks of the same target running together share one DescribeHub answer.
+    // Checks of the same target running together share one DescribeHub result.
     let enabled = match batch::describe_hub(target, timeout).await {
         Ok(hub) => {
-            // An enabled hub always has an ARN; an answer without one came from something
-            // that is not Security Hub, and counting its empty findings would pass falsely.
+            // An enabled hub has an ARN, so a response without one came from something that
+            // is not Security Hub, and counting its empty findings would pass falsely.
             let Some(arn) = &hub.hub_arn else {
                 return Err(Box::new(Probe::error(format!(
                     "Security Hub DescribeHub in {target} answered without a hub ARN; check \

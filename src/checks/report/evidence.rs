@@ -134,7 +134,7 @@ pub(super) fn evaluate(
             .map(|severity| format!("{} {severity}", tally.counts[severity.index()]))
             .collect();
         probe.summary = format!("{}; {}", counts.join(", "), probe.summary);
-        // A pass that only a waiver allows says so, with the first expiry it depends on.
+        // A pass that only a waiver allows names the waived findings and the first expiry.
         let waived: u64 = tally.waived.iter().sum();
         if waived > 0 {
             let first_expiry = analysis

@@ -79,7 +79,7 @@ pub struct FindingWaiver {
     pub expires: jiff::Timestamp,
 }
 
-/// How a waiver entry fared over every report read.
+/// The use of one waiver entry over every report read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaiverUse {
     /// The entry as written: a finding key or a rule id.
@@ -147,7 +147,7 @@ impl Waivers {
         false
     }
 
-    /// Every entry with its matches, in the order written (the `waived` list first).
+    /// Returns every entry with its matches, in the order written (the `waived` list first).
     pub fn uses(&self) -> Vec<&WaiverUse> {
         self.order
             .iter()

@@ -47,7 +47,8 @@ impl AttributeSetting {
                 match value.trim().parse::<i128>() {
                     Ok(stored) => stored == i128::from(*expected),
                     // A decimal form such as "1.0" or "1e3" compares by value, but only where
-                    // f64 holds both numbers exactly: beyond 2^53 neighbours round together.
+                    // f64 represents both numbers exactly, because above 2^53 neighbours round
+                    // together.
                     Err(_) => parse_number(value).is_some_and(|stored| {
                         stored.abs() < MAX_EXACT_F64
                             && expected.unsigned_abs() < MAX_EXACT_F64 as u64
@@ -72,7 +73,7 @@ impl AttributeSetting {
     }
 }
 
-/// 2^53: f64 holds every integer below it exactly, and rounds neighbours together above it.
+/// 2^53: f64 represents every integer below it exactly, and rounds neighbours together above it.
 const MAX_EXACT_F64: f64 = 9_007_199_254_740_992.0;
 
 fn parse_number(text: &str) -> Option<f64> {
