@@ -288,7 +288,7 @@ impl Collect for Unit {
     }
 }
 
-/// The part of a DescribeHub answer that checks show.
+/// The part of a DescribeHub response that checks show.
 #[derive(Debug, Clone)]
 pub(crate) struct HubView {
     pub(crate) hub_arn: Option<String>,
@@ -313,7 +313,7 @@ static FINDINGS: LazyLock<Batcher<(AwsTarget, Duration, Severity), TitleCount, F
     LazyLock::new(Batcher::new);
 
 /// Describes the named alarms through shared DescribeAlarms calls of up to 100 names, and
-/// returns those of `names` that exist, in the order of the calls' answers.
+/// returns those of `names` that exist, in the order of the calls' responses.
 ///
 /// `timeout` is the check's timeout, which the client applies to each call.
 pub(crate) async fn describe_alarms(
@@ -370,7 +370,7 @@ pub(crate) async fn describe_hub(
 }
 
 /// Counts the active findings of one severity through a GetFindings count shared with the
-/// checks of the same target that run at the same moment. The answer keeps at least `top`
+/// checks of the same target that run at the same moment. The result keeps at least `top`
 /// finding titles.
 pub(crate) async fn count_severity(
     target: &AwsTarget,
